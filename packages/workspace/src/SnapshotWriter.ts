@@ -1,0 +1,128 @@
+/**
+ * Debounced saving of one file (FILE-4, FILE-5). A save takes the lock, lets the owner
+ * merge whatever another process wrote since we last looked, renders, and writes
+ * atomically. `flush()` resolves once everything changed before the call is durable.
+ * It knows nothing about Yjs: the owner supplies `merge` and `render`.
+ */
+import { readTextIfExists, withFileLock, writeAtomic } from './file-io.js'
+
+export interface SnapshotWriterOptions {
+  /** Called under the lock with the file's current text, if it differs from what we last saw. */
+  merge: (diskText: string) => void
+  /** Called under the lock after merge; returns the text to write. */
+  render: () => string
+  onError: (error: Error) => void
+  onSaved?: () => void
+  delayMs?: number
+  /** Upper bound on how long a stream of changes can postpone a save. */
+  maxDelayMs?: number
+}
+
+export class SnapshotWriter {
+  private readonly path: string
+  private readonly options: SnapshotWriterOptions
+  private changeSeq = 0
+  private savedSeq = 0
+  private timer: NodeJS.Timeout | null = null
+  private firstPendingAt = 0
+  private running: Promise<void> | null = null
+  private waiters: Array<{ seq: number; resolve: () => void; reject: (error: Error) => void }> = []
+  private lastSeenText: string | undefined
+  private closed = false
+
+  constructor(path: string, options: SnapshotWriterOptions, initialText?: string) {
+    this.path = path
+    this.options = options
+    this.lastSeenText = initialText
+  }
+
+  /** Notes that something changed; a save follows after the debounce delay. */
+  markDirty(): void {
+    if (this.closed) return
+    this.changeSeq++
+    this.schedule()
+  }
+
+  private schedule(): void {
+    if (this.firstPendingAt === 0) this.firstPendingAt = Date.now()
+    const delay = this.options.delayMs ?? 50
+    const maxDelay = this.options.maxDelayMs ?? 1000
+    const wait = Math.max(0, Math.min(delay, this.firstPendingAt + maxDelay - Date.now()))
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.kick(), wait)
+    this.timer.unref?.()
+  }
+
+  get dirty(): boolean {
+    return this.savedSeq < this.changeSeq
+  }
+
+  /** Resolves once every change made before this call is on disk (rejects if saving fails). */
+  flush(): Promise<void> {
+    const seq = this.changeSeq
+    if (this.savedSeq >= seq) return this.running ?? Promise.resolve()
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, resolve, reject }))
+    this.kick()
+    return done
+  }
+
+  /** Saves what is pending, then stops accepting changes. */
+  async close(): Promise<void> {
+    if (this.dirty) await this.flush()
+    else if (this.running) await this.running
+    this.closed = true
+    if (this.timer) clearTimeout(this.timer)
+  }
+
+  /** Remembers text we read ourselves, so the next save does not merge it back in. */
+  noteSeen(text: string): void {
+    this.lastSeenText = text
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.timer = null
+    }
+    if (this.running || !this.dirty) return
+    this.running = this.saveOnce().finally(() => {
+      this.running = null
+      // Changes that arrived while we were writing: at once if someone waits, else debounced.
+      if (this.dirty && this.waiters.length > 0) this.kick()
+      else if (this.dirty && !this.closed) this.schedule()
+    })
+  }
+
+  private async saveOnce(): Promise<void> {
+    let seq = this.changeSeq
+    this.firstPendingAt = 0
+    try {
+      await withFileLock(this.path, async () => {
+        const disk = readTextIfExists(this.path)
+        if (disk !== undefined && disk !== this.lastSeenText) this.options.merge(disk)
+        // Everything changed up to here, the merge included, is in this render.
+        seq = this.changeSeq
+        const text = this.options.render()
+        await writeAtomic(this.path, text)
+        this.lastSeenText = text
+      })
+      this.savedSeq = Math.max(this.savedSeq, seq)
+      this.options.onSaved?.()
+      this.settle(null)
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error))
+      this.options.onError(err)
+      this.settle(err)
+    }
+  }
+
+  private settle(error: Error | null): void {
+    const remaining: typeof this.waiters = []
+    for (const waiter of this.waiters) {
+      if (error) waiter.reject(error)
+      else if (waiter.seq <= this.savedSeq) waiter.resolve()
+      else remaining.push(waiter)
+    }
+    this.waiters = remaining
+  }
+}
