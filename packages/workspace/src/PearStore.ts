@@ -93,6 +93,8 @@ export interface PearStoreOptions {
   saveDelayMs?: number
   /** Where problems are logged (default: console). */
   logger?: StoreLogger
+  /** Id generator for new projects, roots and integrations (default crypto.randomUUID; tests pass a seeded one). */
+  newId?: () => string
 }
 
 interface BaseEntry {
@@ -106,6 +108,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   readonly file: string | undefined
   private local: LocalState = emptyLocalState()
   private readonly logger: StoreLogger
+  private readonly newId: () => string
   private readonly writer: SnapshotWriter | undefined
   /** DOC-4 for a file written by a newer Orchard: what loadStore returns, frozen. */
   private frozen: { reason: string; projects: Project[] } | null = null
@@ -122,6 +125,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     super()
     this.file = options.file
     this.logger = options.logger ?? { warn: (m) => console.warn(m), error: (m) => console.error(m) }
+    this.newId = options.newId ?? (() => crypto.randomUUID())
 
     const text = this.file ? readTextIfExists(this.file) : undefined
     const parsed = text === undefined ? undefined : this.parseForLoad(text)
@@ -242,13 +246,13 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
 
   addProject = (name: string, rootPath: string): Project => {
     this.assertWritable()
-    const id = crypto.randomUUID()
+    const id = this.newId()
     const project: Project = {
       id,
       name,
       relayWorkspaceId: id,
       rootPath,
-      roots: [{ id: crypto.randomUUID(), name: defaultRootName(rootPath), path: rootPath }],
+      roots: [{ id: this.newId(), name: defaultRootName(rootPath), path: rootPath }],
       channels: ['general'],
       channelPeople: {},
       integrations: []
@@ -311,7 +315,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     if (!project) throw new Error(PROJECT_NOT_FOUND)
     const existing = project.roots.find((root) => root.path === rootPath)
     if (existing) return existing
-    const root: ProjectRoot = { id: crypto.randomUUID(), name: name?.trim() || defaultRootName(rootPath), path: rootPath }
+    const root: ProjectRoot = { id: this.newId(), name: name?.trim() || defaultRootName(rootPath), path: rootPath }
     this.model.addRoot(projectId, root)
     return root
   }
@@ -327,7 +331,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   addProjectIntegration = (projectId: string, name: string, type = 'custom'): ProjectIntegration => {
     this.assertWritable()
     if (!this.model.getProject(projectId)) throw new Error(PROJECT_NOT_FOUND)
-    const integration = ProjectIntegrationSchema.parse({ name, type })
+    const integration = ProjectIntegrationSchema.parse({ id: this.newId(), name, type })
     this.model.addIntegration(projectId, integration)
     return integration
   }

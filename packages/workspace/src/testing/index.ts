@@ -1,0 +1,25 @@
+/**
+ * Test helpers other packages reuse through `@orchard/workspace/testing`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { StoreLogger } from '../PearStore.js'
+
+/** A temp directory removed by the returned cleanup. */
+export function tempDir(prefix = 'orchard-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** A logger that records instead of printing, so tests can assert what the user would see. */
+export function recordingLogger(): StoreLogger & { lines: string[] } {
+  const lines: string[] = []
+  return { lines, warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) }
+}
+
+/** Fast-check run count: small by default, raised by ORCHARD_FUZZ_RUNS for long runs. */
+export function fuzzRuns(defaultRuns: number): number {
+  const fromEnv = Number.parseInt(process.env.ORCHARD_FUZZ_RUNS ?? '', 10)
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : defaultRuns
+}
