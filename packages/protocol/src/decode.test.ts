@@ -147,7 +147,7 @@ describe('decodeFrame', () => {
   it('[WIRE-9] carries the optional join name on HELLO and the issued credential on WELCOME', () => {
     const join = { ...hello, name: 'Ben' }
     expect(decodeFrame(encodeFrame({ kind: FrameKind.hello, channel: '', ...join }))).toStrictEqual({ kind: FrameKind.hello, channel: '', ...join })
-    const joined = { ...welcome, credential: 'orc_m.ws.member.secret' }
+    const joined = { ...welcome, role: 'editor' as const, credential: 'orc_m.ws.member.secret' }
     expect(decodeFrame(encodeFrame({ kind: FrameKind.welcome, channel: '', ...joined }))).toStrictEqual({ kind: FrameKind.welcome, channel: '', ...joined })
     expect(decodeError(rawFrame(FrameKind.hello, '', { json: { ...hello, name: 5 } })).code).toBe('bad-frame')
   })
