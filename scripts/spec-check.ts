@@ -34,7 +34,8 @@ for (const file of files.filter((f) => f.endsWith('SPEC.md'))) {
 }
 
 const cited = new Map<string, string[]>()
-for (const file of files.filter((f) => /\.test\.ts$/.test(f))) {
+// Test files, plus shared contract suites (they hold the tests every implementation runs).
+for (const file of files.filter((f) => /\.test\.ts$/.test(f) || /\/contract\/[^/]+\.ts$/.test(f))) {
   const text = readFileSync(file, 'utf8')
   for (const match of text.matchAll(CITE)) {
     const id = match[1] as string

@@ -20,3 +20,13 @@ export { YWS_AUTH_PERMISSION_DENIED, YwsMessageType, decodeYwsMessage, encodeYws
 export type { YwsAuthMessage, YwsAwarenessMessage, YwsMessage, YwsQueryAwarenessMessage, YwsSyncMessage } from './yws.js'
 export { can, REFUSALS } from './roles.js'
 export type { Action } from './roles.js'
+export {
+  CREDENTIAL_PREFIX,
+  INVITE_PREFIX,
+  formatCredential,
+  formatInvite,
+  isInviteToken,
+  parseCredential,
+  parseInvite
+} from './tokens.js'
+export type { InviteToken, MemberCredential } from './tokens.js'

@@ -95,6 +95,12 @@ export interface PearStoreOptions {
   logger?: StoreLogger
   /** Id generator for new projects, roots and integrations (default crypto.randomUUID; tests pass a seeded one). */
   newId?: () => string
+  /**
+   * Whether a legacy projects.json (no replica) is imported into the doc (FILE-2, the
+   * default). A member joining someone else's workspace passes false: their old projects
+   * are kept aside in a copy instead of being pushed into the shared workspace (FILE-10).
+   */
+  importLegacyProjects?: boolean
 }
 
 interface BaseEntry {
@@ -109,6 +115,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   private local: LocalState = emptyLocalState()
   private readonly logger: StoreLogger
   private readonly newId: () => string
+  private readonly importLegacy: boolean
   private readonly writer: SnapshotWriter | undefined
   /** DOC-4 for a file written by a newer Orchard: what loadStore returns, frozen. */
   private frozen: { reason: string; projects: Project[] } | null = null
@@ -126,6 +133,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     this.file = options.file
     this.logger = options.logger ?? { warn: (m) => console.warn(m), error: (m) => console.error(m) }
     this.newId = options.newId ?? (() => crypto.randomUUID())
+    this.importLegacy = options.importLegacyProjects ?? true
 
     const text = this.file ? readTextIfExists(this.file) : undefined
     const parsed = text === undefined ? undefined : this.parseForLoad(text)
@@ -370,6 +378,16 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     this.touchLocal('projects')
   }
 
+  /** A machine-local top-level value of projects.json (LOCAL-1); never shared. */
+  getLocalValue = (key: string): unknown => structuredClone(this.local.topLevel[key])
+
+  setLocalValue = (key: string, value: unknown): void => {
+    const topLevel = { ...this.local.topLevel }
+    if (value === undefined) delete topLevel[key]
+    else topLevel[key] = structuredClone(value)
+    this.setLocal('topLevel', topLevel)
+  }
+
   /** Fires when edits arrive from elsewhere (the relay, or another process via the file). */
   onChange = (listener: (change: StoreChange) => void): (() => void) => {
     this.on('change', listener)
@@ -513,6 +531,11 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       } catch (error) {
         this.report('unreadable-file', `its workspace replica could not be decoded (${(error as Error).message}); importing its plain projects instead`)
         base = mode === 'merge' ? this.diskProjects : []
+      }
+    } else if (mode === 'load' && !this.importLegacy) {
+      if (snapshot.projects.length > 0 && this.file) {
+        const preservedAt = preserveAside(this.file, 'before-join')
+        this.logger.warn(`[orchard] ${this.file}: its ${snapshot.projects.length} local project(s) were not added to workspace ${this.workspaceId}; the file is kept at ${preservedAt}`)
       }
     } else {
       base = mode === 'merge' ? this.diskProjects : []

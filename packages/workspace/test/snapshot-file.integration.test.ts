@@ -257,3 +257,28 @@ describe('projects.json snapshot', () => {
     expect(parseSnapshot('[]')).toEqual({ ok: false, error: 'its top level is not a JSON object' })
   })
 })
+
+describe('joining with a legacy file', () => {
+  it('[FILE-10] a joiner\'s legacy projects are kept aside, not pushed into the shared workspace', () => {
+    const { file, dir } = setup(sample)
+    const doc = new Y.Doc({ guid: 'joined-workspace' })
+    const { store, logger } = open(file, { doc, importLegacyProjects: false })
+    expect(store.loadStore()).toMatchObject({ projects: [], activeProjectId: 'pear-app', relayWorkspace: { id: 'rw_123' } })
+    expect(doc.getMap('projects').size).toBe(0)
+    const kept = asides(dir).find((name) => name.includes('before-join'))
+    expect(kept).toBeDefined()
+    expect(readFileSync(join(dir, kept!), 'utf8')).toBe(sample)
+    expect(logger.lines.join('\n')).toMatch(/2 local project\(s\) were not added to workspace joined-workspace/)
+  })
+
+  it('[LOCAL-1] local top-level values are kept in the file and never shared', async () => {
+    const { file } = setup(sample)
+    const { store } = open(file)
+    store.setLocalValue('orchardMember', { memberId: 'm1', role: 'viewer' })
+    await store.flush()
+    expect(JSON.parse(readFileSync(file, 'utf8')).orchardMember).toEqual({ memberId: 'm1', role: 'viewer' })
+    expect(Buffer.from(Y.encodeStateAsUpdate(store.doc)).toString('latin1')).not.toContain('orchardMember')
+    await store.close()
+    expect(open(file).store.getLocalValue('orchardMember')).toEqual({ memberId: 'm1', role: 'viewer' })
+  })
+})

@@ -1,0 +1,433 @@
+/**
+ * Binds a workspace's docs and presence to the relay over one transport (PROVIDER-n).
+ * Reconnects with jittered backoff, stops on 44xx and says why, re-syncs with state
+ * vectors so edits made offline merge, and reports when the relay has stored everything
+ * sent ('persisted'). Also carries RPC both ways and, for upper layers, raw frames.
+ */
+import {
+  FrameKind,
+  PROTOCOL_VERSION,
+  decodeFrame,
+  encodeFrame,
+  isRetryableClose,
+  rpcErrorFrame,
+  rpcOkFrame,
+  type Frame,
+  type OrchardEvent,
+  type RpcRequestFrame,
+  type WelcomeFields
+} from '@orchard/protocol'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { ObservableV2 } from 'lib0/observable'
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
+import * as syncProtocol from 'y-protocols/sync'
+import * as Y from 'yjs'
+import type { Transport, TransportFactory } from './transport.js'
+
+export type ProviderStatus = 'connecting' | 'connected' | 'disconnected' | 'stopped'
+
+/** Why the provider stopped for good (a 44xx close): show `message` to the user. */
+export interface StopReason {
+  code: number
+  reason: string
+  message: string
+}
+
+export interface RelayErrorInfo {
+  code: string
+  message: string
+  channel: string
+  data?: unknown
+}
+
+export class RelayRequestError extends Error {
+  override readonly name = 'RelayRequestError'
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly data?: unknown
+  ) {
+    super(message)
+  }
+}
+
+export type RelayProviderEvents = {
+  status: (status: ProviderStatus) => void
+  welcome: (welcome: WelcomeFields) => void
+  /** A doc channel finished its initial sync with the relay (after every (re)connect). */
+  synced: (channel: string) => void
+  /** Everything sent so far has been stored (or refused with an 'error') by the relay. */
+  persisted: () => void
+  error: (error: RelayErrorInfo) => void
+  event: (event: OrchardEvent) => void
+  stopped: (reason: StopReason) => void
+  /** Frames the provider does not handle itself (terminal streams). */
+  frame: (frame: Frame) => void
+}
+
+export interface RelayProviderOptions {
+  transport: TransportFactory
+  /** A member credential, or an invite token (then `name` names the new member). */
+  credential: string
+  instanceId: string
+  label?: string
+  name?: string
+  /** Docs by channel: 'workspace' is written by members, 'control' is read-only. */
+  docs: Record<string, Y.Doc>
+  awareness?: Awareness
+  /** Channels the relay writes alone: never sent upstream. */
+  readOnlyChannels?: string[]
+  backoff?: { initialMs?: number; maxMs?: number }
+  /** Don't connect until connect() is called. */
+  manual?: boolean
+  requestTimeoutMs?: number
+}
+
+export type RequestHandler = (method: string, params: unknown) => Promise<unknown> | unknown
+
+const PROVIDER_ORIGIN = Symbol('orchard:provider')
+
+export class RelayProvider extends ObservableV2<RelayProviderEvents> {
+  readonly docs: Record<string, Y.Doc>
+  readonly awareness: Awareness | null
+  status: ProviderStatus = 'disconnected'
+  welcome: WelcomeFields | null = null
+  stopReason: StopReason | null = null
+  private transport: Transport | null = null
+  private credential: string
+  private attempt = 0
+  private reconnectTimer: NodeJS.Timeout | null = null
+  private shouldConnect = false
+  private lastError: RelayErrorInfo | null = null
+  private readonly sent = new Map<string, number>()
+  private readonly acked = new Map<string, number>()
+  private readonly syncedChannels = new Set<string>()
+  private readonly pendingRequests = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>()
+  private nextRequestId = 1
+  private requestHandler: RequestHandler | null = null
+  private readonly cleanups: Array<() => void> = []
+
+  constructor(private readonly options: RelayProviderOptions) {
+    super()
+    this.docs = options.docs
+    this.awareness = options.awareness ?? null
+    this.credential = options.credential
+    const readOnly = new Set(options.readOnlyChannels ?? ['control'])
+    for (const [channel, doc] of Object.entries(this.docs)) {
+      if (readOnly.has(channel)) continue
+      const onUpdate = (update: Uint8Array, origin: unknown) => {
+        if (origin === PROVIDER_ORIGIN || this.status !== 'connected') return
+        this.sendSync(channel, (encoder) => syncProtocol.writeUpdate(encoder, update))
+      }
+      doc.on('update', onUpdate)
+      this.cleanups.push(() => doc.off('update', onUpdate))
+    }
+    if (this.awareness) {
+      const awareness = this.awareness
+      const onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+        if (origin === PROVIDER_ORIGIN || this.status !== 'connected') return
+        const changed = added.concat(updated, removed)
+        this.sendFrame({ kind: FrameKind.awareness, channel: 'workspace', body: encodeAwarenessUpdate(awareness, changed) })
+      }
+      awareness.on('update', onAwareness)
+      this.cleanups.push(() => awareness.off('update', onAwareness))
+    }
+    if (!options.manual) this.connect()
+  }
+
+  get synced(): boolean {
+    return Object.keys(this.docs).every((channel) => this.syncedChannels.has(channel))
+  }
+
+  /** True once the relay has settled every update sent so far. */
+  get persisted(): boolean {
+    for (const [channel, sent] of this.sent) if ((this.acked.get(channel) ?? 0) < sent) return false
+    return true
+  }
+
+  /** Update frames sent on a channel over the current connection (a write's sequence number). */
+  sentUpdates(channel = 'workspace'): number {
+    return this.sent.get(channel) ?? 0
+  }
+
+  /** How many of them the relay has settled (stored, or refused with an error). */
+  ackedUpdates(channel = 'workspace'): number {
+    return this.acked.get(channel) ?? 0
+  }
+
+  connect(): void {
+    if (this.status === 'stopped') return
+    this.shouldConnect = true
+    if (this.transport) return
+    this.open()
+  }
+
+  /** Closes the connection; connect() opens it again (at once, even before the old socket has finished closing). */
+  disconnect(): void {
+    this.shouldConnect = false
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer)
+    this.reconnectTimer = null
+    const transport = this.transport
+    if (!transport) return
+    // Detached first: its late close event belongs to no one.
+    this.detach()
+    transport.close(1000, 'client disconnect')
+    if (this.status !== 'stopped') this.setStatus('disconnected')
+  }
+
+  override destroy(): void {
+    this.disconnect()
+    for (const cleanup of this.cleanups.splice(0)) cleanup()
+    this.rejectPending('destroyed', 'The provider was destroyed.')
+    super.destroy()
+  }
+
+  /** Serves requests the relay sends to this instance (a broker host answering spawn). */
+  onRequest(handler: RequestHandler | null): void {
+    this.requestHandler = handler
+  }
+
+  /** An RPC to the relay. Rejects with RelayRequestError carrying the relay's code and message. */
+  request<T = unknown>(method: string, params: unknown = {}, timeoutMs = this.options.requestTimeoutMs ?? 15_000): Promise<T> {
+    if (this.status !== 'connected') {
+      return Promise.reject(new RelayRequestError('disconnected', `Not connected to the relay, so "${method}" was not sent. Try again when connected.`))
+    }
+    const id = this.nextRequestId++
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingRequests.delete(id)
+        reject(new RelayRequestError('timeout', `The relay did not answer "${method}" within ${timeoutMs} ms.`))
+      }, timeoutMs)
+      this.pendingRequests.set(id, { resolve: resolve as (v: unknown) => void, reject, timer })
+      this.sendFrame({ kind: FrameKind.rpcRequest, channel: '', id, method, params })
+    })
+  }
+
+  /** Sends any frame (terminal streams use this). Dropped while disconnected. */
+  sendFrame(frame: Frame): void {
+    if (!this.transport || (this.status !== 'connected' && frame.kind !== FrameKind.hello)) return
+    this.transport.send(encodeFrame(frame))
+  }
+
+  /** Resolves when every update sent so far has been stored by the relay. */
+  whenPersisted(): Promise<void> {
+    if (this.persisted) return Promise.resolve()
+    return new Promise((resolve) => {
+      const listener = () => {
+        this.off('persisted', listener)
+        resolve()
+      }
+      this.on('persisted', listener)
+    })
+  }
+
+  /** Resolves when every doc has synced with the relay. */
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve()
+    return new Promise((resolve) => {
+      const listener = () => {
+        if (!this.synced) return
+        this.off('synced', listener)
+        resolve()
+      }
+      this.on('synced', listener)
+    })
+  }
+
+  private open(): void {
+    this.setStatus('connecting')
+    const transport = this.options.transport()
+    this.transport = transport
+    transport.onOpen(() => {
+      if (this.transport !== transport) return
+      transport.send(
+        encodeFrame({
+          kind: FrameKind.hello,
+          channel: '',
+          protocol: PROTOCOL_VERSION,
+          credential: this.credential,
+          instanceId: this.options.instanceId,
+          ...(this.options.label ? { label: this.options.label } : {}),
+          ...(this.options.name ? { name: this.options.name } : {}),
+          client: 'orchard-client/0.1.0'
+        })
+      )
+    })
+    transport.onMessage((data) => {
+      if (this.transport === transport) this.onMessage(data)
+    })
+    transport.onClose((code, reason) => {
+      if (this.transport === transport) this.onClose(code, reason)
+    })
+  }
+
+  private onMessage(data: Uint8Array): void {
+    let frame: Frame
+    try {
+      frame = decodeFrame(data)
+    } catch (error) {
+      this.emit('error', [{ code: 'bad-frame', message: `The relay sent a frame this client cannot read: ${(error as Error).message}`, channel: '' }])
+      return
+    }
+    switch (frame.kind) {
+      case FrameKind.welcome:
+        this.onWelcome(frame)
+        return
+      case FrameKind.sync:
+        this.onSync(frame.channel, frame.body)
+        return
+      case FrameKind.awareness:
+        if (this.awareness) applyAwarenessUpdate(this.awareness, frame.body, PROVIDER_ORIGIN)
+        return
+      case FrameKind.ack:
+        this.acked.set(frame.channel, Math.max(this.acked.get(frame.channel) ?? 0, frame.seq))
+        if (this.persisted) this.emit('persisted', [])
+        return
+      case FrameKind.error: {
+        const info: RelayErrorInfo = { code: frame.code, message: frame.message, channel: frame.channel, ...(frame.data !== undefined ? { data: frame.data } : {}) }
+        this.lastError = info
+        this.emit('error', [info])
+        return
+      }
+      case FrameKind.rpcResponse: {
+        const pending = this.pendingRequests.get(frame.id)
+        if (!pending) return
+        this.pendingRequests.delete(frame.id)
+        clearTimeout(pending.timer)
+        if (frame.ok) pending.resolve(frame.result)
+        else pending.reject(new RelayRequestError(frame.code, frame.message, frame.data))
+        return
+      }
+      case FrameKind.rpcRequest:
+        void this.serveRequest(frame)
+        return
+      case FrameKind.event:
+        this.emit('event', [frame.event])
+        if (frame.event.type === 'role-changed' && this.welcome && typeof frame.event.role === 'string') {
+          this.welcome = { ...this.welcome, role: frame.event.role as WelcomeFields['role'] }
+        }
+        return
+      default:
+        this.emit('frame', [frame])
+    }
+  }
+
+  private onWelcome(welcome: WelcomeFields): void {
+    // A join's invite is spent; reconnects use the credential it earned.
+    if (welcome.credential) this.credential = welcome.credential
+    this.welcome = welcome
+    this.attempt = 0
+    this.lastError = null
+    this.sent.clear()
+    this.acked.clear()
+    this.syncedChannels.clear()
+    this.setStatus('connected')
+    this.emit('welcome', [welcome])
+    for (const [channel, doc] of Object.entries(this.docs)) {
+      this.sendFrameNow({ kind: FrameKind.sync, channel, body: encode((encoder) => syncProtocol.writeSyncStep1(encoder, doc)) })
+    }
+    if (this.awareness?.getLocalState()) {
+      this.sendFrame({ kind: FrameKind.awareness, channel: 'workspace', body: encodeAwarenessUpdate(this.awareness, [this.awareness.clientID]) })
+    }
+  }
+
+  private onSync(channel: string, body: Uint8Array): void {
+    const doc = this.docs[channel]
+    if (!doc) return
+    const decoder = decoding.createDecoder(body)
+    const type = decoding.readVarUint(decoder)
+    if (type === syncProtocol.messageYjsSyncStep1) {
+      // The relay asks for what it lacks: our offline edits travel here.
+      const stateVector = decoding.readVarUint8Array(decoder)
+      if ((this.options.readOnlyChannels ?? ['control']).includes(channel)) return
+      this.sendSync(channel, (encoder) => syncProtocol.writeSyncStep2(encoder, doc, stateVector))
+      return
+    }
+    const update = decoding.readVarUint8Array(decoder)
+    Y.applyUpdate(doc, update, PROVIDER_ORIGIN)
+    if (type === syncProtocol.messageYjsSyncStep2 && !this.syncedChannels.has(channel)) {
+      this.syncedChannels.add(channel)
+      this.emit('synced', [channel])
+    }
+  }
+
+  private sendSync(channel: string, write: (encoder: encoding.Encoder) => void): void {
+    if (this.status !== 'connected') return
+    this.sent.set(channel, (this.sent.get(channel) ?? 0) + 1)
+    this.sendFrame({ kind: FrameKind.sync, channel, body: encode(write) })
+  }
+
+  private sendFrameNow(frame: Frame): void {
+    this.transport?.send(encodeFrame(frame))
+  }
+
+  private async serveRequest(request: RpcRequestFrame): Promise<void> {
+    if (!this.requestHandler) {
+      this.sendFrame(rpcErrorFrame(request.id, 'not-found', `This instance does not serve "${request.method}".`, undefined, request.channel))
+      return
+    }
+    try {
+      const result = await this.requestHandler(request.method, request.params)
+      this.sendFrame(rpcOkFrame(request.id, result ?? null, request.channel))
+    } catch (error) {
+      const code = error instanceof RelayRequestError ? error.code : 'internal'
+      this.sendFrame(rpcErrorFrame(request.id, code, error instanceof Error ? error.message : String(error), undefined, request.channel))
+    }
+  }
+
+  /** Forgets the current transport and everything tied to it. */
+  private detach(): void {
+    this.transport = null
+    this.syncedChannels.clear()
+    this.rejectPending('disconnected', 'The connection to the relay closed before it answered.')
+    if (this.awareness) {
+      // No ghosts: others' states are dropped until the relay sends them again.
+      const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.awareness?.clientID)
+      removeAwarenessStates(this.awareness, others, PROVIDER_ORIGIN)
+    }
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.detach()
+    if (!isRetryableClose(code)) {
+      // PROVIDER-2: 44xx means retrying cannot help; say why and stop.
+      this.stopReason = { code, reason, message: this.lastError?.message ?? reason ?? `closed with ${code}` }
+      this.shouldConnect = false
+      this.setStatus('stopped')
+      this.emit('stopped', [this.stopReason])
+      return
+    }
+    this.setStatus('disconnected')
+    // PROVIDER-1: full-jitter exponential backoff.
+    const initial = this.options.backoff?.initialMs ?? 250
+    const max = this.options.backoff?.maxMs ?? 10_000
+    const delay = Math.random() * Math.min(max, initial * 2 ** this.attempt++)
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      if (this.shouldConnect && !this.transport) this.open()
+    }, delay)
+  }
+
+  private rejectPending(code: string, message: string): void {
+    for (const [id, pending] of this.pendingRequests) {
+      clearTimeout(pending.timer)
+      pending.reject(new RelayRequestError(code, message))
+      this.pendingRequests.delete(id)
+    }
+  }
+
+  private setStatus(status: ProviderStatus): void {
+    if (this.status === status) return
+    this.status = status
+    this.emit('status', [status])
+  }
+}
+
+function encode(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder()
+  write(encoder)
+  return encoding.toUint8Array(encoder)
+}
+
+export { PROVIDER_ORIGIN }

@@ -1,0 +1,51 @@
+/** The default transport: a WebSocket to the relay's /orchard endpoint (node: the `ws` package). */
+import WebSocket from 'ws'
+import type { Transport, TransportFactory } from './transport.js'
+
+export class WebSocketTransport implements Transport {
+  private readonly ws: WebSocket
+  private closeListener: ((code: number, reason: string) => void) | null = null
+  private closedWith: { code: number; reason: string } | null = null
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url, { perMessageDeflate: false })
+    this.ws.binaryType = 'nodebuffer'
+    this.ws.on('close', (code, reason) => this.finish(code, reason.toString()))
+    // 'error' always precedes 'close' in ws; the close carries the outcome.
+    this.ws.on('error', () => undefined)
+  }
+
+  send(data: Uint8Array): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(data, { binary: true })
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate()
+    else this.ws.close(code, reason)
+  }
+
+  onOpen(listener: () => void): void {
+    this.ws.on('open', listener)
+  }
+
+  onMessage(listener: (data: Uint8Array) => void): void {
+    this.ws.on('message', (data: Buffer) => listener(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)))
+  }
+
+  onClose(listener: (code: number, reason: string) => void): void {
+    this.closeListener = listener
+    if (this.closedWith) listener(this.closedWith.code, this.closedWith.reason)
+  }
+
+  private finish(code: number, reason: string): void {
+    if (this.closedWith) return
+    this.closedWith = { code, reason }
+    this.closeListener?.(code, reason)
+  }
+}
+
+/** `ws://host:port` or `ws://host:port/orchard` -> a factory for Orchard connections. */
+export function webSocketTransport(relayUrl: string): TransportFactory {
+  const url = /\/orchard\/?$/.test(relayUrl) ? relayUrl : `${relayUrl.replace(/\/+$/, '')}/orchard`
+  return () => new WebSocketTransport(url)
+}

@@ -1,0 +1,311 @@
+/**
+ * A Pear instance's seat in a shared workspace (SESSION-n): join with an invite or open
+ * with a stored credential, then the workspace model, Pear's store bound to the shared
+ * doc and the local projects.json, the control doc, presence and the member's role.
+ * Writes the role forbids are refused locally with the relay's own words (ROLE-3).
+ */
+import { hostname } from 'node:os'
+import {
+  REFUSALS,
+  can,
+  parseCredential,
+  parseInvite,
+  type MemberRole,
+  type WelcomeFields
+} from '@orchard/protocol'
+import { existsSync, readFileSync } from 'node:fs'
+import {
+  PearStore,
+  WriteRefusedError,
+  normalizeRelayWorkspace,
+  parseSnapshot,
+  type PearStoreOptions,
+  type WorkspaceModel
+} from '@orchard/workspace'
+import { ObservableV2 } from 'lib0/observable'
+import { Awareness } from 'y-protocols/awareness'
+import * as Y from 'yjs'
+import { RelayProvider, RelayRequestError, type StopReason } from './RelayProvider.js'
+import type { TransportFactory } from './transport.js'
+import { webSocketTransport } from './WebSocketTransport.js'
+
+/** Kept in projects.json (never shared): who this instance is in the workspace. */
+export const MEMBER_KEY = 'orchardMember'
+export const INSTANCE_KEY = 'orchardInstanceId'
+
+export interface StoredMember {
+  workspaceId: string
+  memberId: string
+  name: string
+  role: MemberRole
+  relayUrl: string
+}
+
+export interface SessionOptions {
+  /** projects.json for this instance; omit to keep everything in memory. */
+  file?: string
+  /** Shown to others next to this instance (default: the host name). */
+  label?: string
+  /** Stable id of this instance (default: one generated once and kept in projects.json). */
+  instanceId?: string
+  /** How to reach the relay (default: a WebSocket to the relay URL). */
+  transport?: TransportFactory
+  /** How long join/open wait for the relay before failing (ms, default 15 000). */
+  connectTimeoutMs?: number
+  store?: Omit<PearStoreOptions, 'file' | 'doc'>
+}
+
+/** Joining or opening failed; `message` is what to show the user. */
+export class SessionError extends Error {
+  override readonly name = 'SessionError'
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly closeCode?: number
+  ) {
+    super(message)
+  }
+}
+
+export type WorkspaceSessionEvents = {
+  role: (role: MemberRole) => void
+  stopped: (reason: StopReason) => void
+}
+
+export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
+  readonly controlDoc: Y.Doc
+  readonly awareness: Awareness
+  private member: StoredMember
+
+  private constructor(
+    readonly store: PearStore,
+    readonly provider: RelayProvider,
+    member: StoredMember
+  ) {
+    super()
+    this.member = member
+    this.controlDoc = provider.docs.control as Y.Doc
+    this.awareness = provider.awareness as Awareness
+    // ROLE-3: refuse locally what the relay would refuse, with the same message.
+    store.model.setWriteGuard(() => {
+      if (!can(this.member.role, 'doc.write')) throw new WriteRefusedError(REFUSALS['doc.write'], 'read-only')
+    })
+    provider.on('welcome', (welcome) => this.adopt(welcome))
+    provider.on('event', (event) => {
+      if (event.type === 'role-changed' && typeof event.role === 'string') this.setRole(event.role as MemberRole)
+    })
+    provider.on('stopped', (reason) => this.emit('stopped', [reason]))
+  }
+
+  /**
+   * SESSION-1: joins with a pasted invite. The member credential it earns is stored in
+   * this instance's projects.json (Pear's relayWorkspace record), never in a shared doc.
+   */
+  static async join(invite: string, options: SessionOptions & { name: string }): Promise<WorkspaceSession> {
+    const parsed = parseInvite(invite)
+    if (!parsed) throw new SessionError('This is not a valid Orchard invite. Check that you pasted the whole token.', 'invite-malformed')
+    const local = readSessionFile(options.file)
+    const instanceId = options.instanceId ?? local.instanceId ?? crypto.randomUUID()
+    const doc = new Y.Doc({ guid: parsed.workspaceId })
+    const provider = WorkspaceSession.provider(doc, invite, parsed.relay, instanceId, options, options.name)
+    let welcome: WelcomeFields
+    try {
+      welcome = await WorkspaceSession.welcomed(provider, options.connectTimeoutMs)
+      if (!welcome.credential) throw new SessionError('The relay accepted the invite but sent no credential; update the relay.', 'internal')
+    } catch (error) {
+      // Nothing was written: a failed join leaves projects.json exactly as it was.
+      provider.destroy()
+      throw error
+    }
+    const store = new PearStore({ ...options.store, ...(options.file ? { file: options.file } : {}), doc, importLegacyProjects: false })
+    const member: StoredMember = { workspaceId: welcome.workspaceId, memberId: welcome.memberId, name: welcome.memberName, role: welcome.role, relayUrl: parsed.relay }
+    store.setRelayWorkspaceRecord({ id: welcome.workspaceId, createdAt: new Date().toISOString(), apiUrl: parsed.relay, authKey: welcome.credential })
+    store.setLocalValue(MEMBER_KEY, member)
+    store.setLocalValue(INSTANCE_KEY, instanceId)
+    await store.flush()
+    return new WorkspaceSession(store, provider, member)
+  }
+
+  /**
+   * SESSION-2: opens the workspace this projects.json belongs to, with the credential
+   * stored there (or one given). Works offline: the session starts from the file and
+   * syncs when the relay is reachable; only a refused credential fails.
+   */
+  static async open(options: SessionOptions & { credential?: string; relayUrl?: string; waitForRelay?: boolean }): Promise<WorkspaceSession> {
+    const local = readSessionFile(options.file)
+    const stored = local.member
+    const credential = options.credential ?? local.credential
+    if (credential && !parseCredential(credential)) {
+      throw new SessionError('This is not an Orchard credential. Paste the whole credential or join again with an invite.', 'credential-malformed')
+    }
+    const relayUrl = options.relayUrl ?? local.relayUrl ?? stored?.relayUrl
+    const workspaceId = (credential && parseCredential(credential)?.workspaceId) ?? stored?.workspaceId
+    if (!credential || !relayUrl || !workspaceId) {
+      throw new SessionError('This projects.json has no Orchard workspace yet. Join one with an invite first.', 'not-joined')
+    }
+    const instanceId = options.instanceId ?? local.instanceId ?? crypto.randomUUID()
+    const store = new PearStore({ ...options.store, ...(options.file ? { file: options.file } : {}), doc: new Y.Doc({ guid: workspaceId }) })
+    if (store.getLocalValue(INSTANCE_KEY) !== instanceId) store.setLocalValue(INSTANCE_KEY, instanceId)
+    if (options.credential) store.setRelayWorkspaceRecord({ id: workspaceId, createdAt: new Date().toISOString(), apiUrl: relayUrl, authKey: credential })
+    const provider = WorkspaceSession.provider(store.doc, credential, relayUrl, instanceId, options)
+    const member: StoredMember = stored ?? { workspaceId, memberId: '', name: '', role: 'viewer', relayUrl }
+    const session = new WorkspaceSession(store, provider, member)
+    if (options.waitForRelay ?? true) {
+      try {
+        await WorkspaceSession.welcomed(provider, options.connectTimeoutMs)
+      } catch (error) {
+        if (error instanceof SessionError && error.code !== 'timeout') {
+          await session.close()
+          throw error
+        }
+      }
+    }
+    return session
+  }
+
+  get workspaceId(): string {
+    return this.member.workspaceId
+  }
+
+  get memberId(): string {
+    return this.member.memberId
+  }
+
+  get role(): MemberRole {
+    return this.member.role
+  }
+
+  get model(): WorkspaceModel {
+    return this.store.model
+  }
+
+  get instanceId(): string {
+    return this.store.getLocalValue(INSTANCE_KEY) as string
+  }
+
+  get status(): RelayProvider['status'] {
+    return this.provider.status
+  }
+
+  /** Owner: an invite token to hand to someone (role, optional expiry and use limit). */
+  async createInvite(role: 'editor' | 'viewer', options: { expiresInMs?: number; maxUses?: number } = {}): Promise<string> {
+    const result = await this.provider.request<{ token: string }>('invite.create', { role, ...options })
+    return result.token
+  }
+
+  listInvites(): Promise<unknown[]> {
+    return this.provider.request('invite.list')
+  }
+
+  revokeInvite(inviteId: string): Promise<unknown> {
+    return this.provider.request('invite.revoke', { inviteId })
+  }
+
+  listMembers(): Promise<Array<{ id: string; name: string; role: MemberRole }>> {
+    return this.provider.request('member.list')
+  }
+
+  setMemberRole(memberId: string, role: MemberRole): Promise<unknown> {
+    return this.provider.request('member.setRole', { memberId, role })
+  }
+
+  removeMember(memberId: string): Promise<unknown> {
+    return this.provider.request('member.remove', { memberId })
+  }
+
+  async close(): Promise<void> {
+    this.provider.destroy()
+    await this.store.close()
+    super.destroy()
+  }
+
+  private adopt(welcome: WelcomeFields): void {
+    this.member = { ...this.member, workspaceId: welcome.workspaceId, memberId: welcome.memberId, name: welcome.memberName }
+    this.setRole(welcome.role)
+  }
+
+  private setRole(role: MemberRole): void {
+    const changed = role !== this.member.role
+    this.member = { ...this.member, role }
+    this.store.setLocalValue(MEMBER_KEY, this.member)
+    if (changed) this.emit('role', [role])
+  }
+
+  private static provider(doc: Y.Doc, credential: string, relayUrl: string, instanceId: string, options: SessionOptions, name?: string): RelayProvider {
+    return new RelayProvider({
+      transport: options.transport ?? webSocketTransport(relayUrl),
+      credential,
+      instanceId,
+      label: options.label ?? hostname(),
+      ...(name ? { name } : {}),
+      docs: { workspace: doc, control: new Y.Doc({ guid: `${doc.guid}/control` }) },
+      awareness: new Awareness(doc)
+    })
+  }
+
+  /** Resolves once the relay welcomed us and both docs have synced, so views are complete. */
+  private static async welcomed(provider: RelayProvider, timeoutMs = 15_000): Promise<WelcomeFields> {
+    const deadline = Date.now() + timeoutMs
+    const welcome = await WorkspaceSession.welcome(provider, timeoutMs)
+    const remaining = Math.max(0, deadline - Date.now())
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new SessionError(`The relay did not finish syncing within ${timeoutMs} ms. Check your network.`, 'timeout')), remaining)
+      void provider.whenSynced().then(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+    return welcome
+  }
+
+  private static welcome(provider: RelayProvider, timeoutMs: number): Promise<WelcomeFields> {
+    if (provider.welcome) return Promise.resolve(provider.welcome)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new SessionError(`The relay did not answer within ${timeoutMs} ms. Check the relay address and your network.`, 'timeout'))
+      }, timeoutMs)
+      const onWelcome = (welcome: WelcomeFields) => {
+        cleanup()
+        resolve(welcome)
+      }
+      const onStopped = (reason: StopReason) => {
+        cleanup()
+        reject(new SessionError(reason.message, reason.reason || 'refused', reason.code))
+      }
+      const cleanup = () => {
+        clearTimeout(timer)
+        provider.off('welcome', onWelcome)
+        provider.off('stopped', onStopped)
+      }
+      provider.on('welcome', onWelcome)
+      provider.on('stopped', onStopped)
+    })
+  }
+}
+
+export { RelayRequestError }
+
+interface SessionFile {
+  credential?: string
+  relayUrl?: string
+  instanceId?: string
+  member?: StoredMember
+}
+
+/** What a projects.json says about this instance's workspace seat, read without opening a store. */
+function readSessionFile(file: string | undefined): SessionFile {
+  if (!file || !existsSync(file)) return {}
+  const outcome = parseSnapshot(readFileSync(file, 'utf8'))
+  if (!outcome.ok) return {}
+  const { local } = outcome.snapshot
+  const record = normalizeRelayWorkspace(local.relayWorkspace)
+  const instanceId = local.topLevel[INSTANCE_KEY]
+  const member = local.topLevel[MEMBER_KEY]
+  return {
+    ...(record?.authKey ? { credential: record.authKey } : {}),
+    ...(record?.apiUrl ? { relayUrl: record.apiUrl } : {}),
+    ...(typeof instanceId === 'string' ? { instanceId } : {}),
+    ...(member && typeof member === 'object' ? { member: member as StoredMember } : {})
+  }
+}

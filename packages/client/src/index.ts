@@ -1,0 +1,6 @@
+export type { Transport, TransportFactory } from './transport.js'
+export { WebSocketTransport, webSocketTransport } from './WebSocketTransport.js'
+export { RelayProvider, RelayRequestError, PROVIDER_ORIGIN } from './RelayProvider.js'
+export type { ProviderStatus, RelayErrorInfo, RelayProviderEvents, RelayProviderOptions, RequestHandler, StopReason } from './RelayProvider.js'
+export { WorkspaceSession, SessionError, MEMBER_KEY, INSTANCE_KEY } from './WorkspaceSession.js'
+export type { SessionOptions, StoredMember, WorkspaceSessionEvents } from './WorkspaceSession.js'

@@ -1,0 +1,1 @@
+export { MemoryEnd, MemoryPair } from './MemoryTransport.js'

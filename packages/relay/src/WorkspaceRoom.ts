@@ -1,0 +1,222 @@
+/**
+ * One loaded workspace: its two docs, its connections, presence, and the rules that
+ * apply to them (roles, the read-only control doc). Loaded when the first connection
+ * arrives, unloaded when the last leaves (DOCS-5).
+ */
+import { REFUSALS, can, errorFrame, eventFrame, type Frame, type MemberRole } from '@orchard/protocol'
+import * as Y from 'yjs'
+import type { MemberRecord, WorkspaceRecord } from './auth/AuthRegistry.js'
+import type { AckTracker } from './connection/AckTracker.js'
+import type { RoomPeer } from './connection/types.js'
+import { ControlDoc, RELAY_ORIGIN, type ActivityEntry } from './control/ControlDoc.js'
+import { isEmptyUpdate } from './docs/DocState.js'
+import { SharedDoc } from './docs/SharedDoc.js'
+import { SYNC_STEP1, decodeSyncMessage } from './docs/sync-messages.js'
+import { PresenceHub } from './presence/PresenceHub.js'
+import type { RelayCore } from './RelayCore.js'
+
+export const WORKSPACE_CHANNEL = 'workspace'
+export const CONTROL_CHANNEL = 'control'
+
+export class WorkspaceRoom {
+  readonly peers = new Set<RoomPeer>()
+  readonly presence: PresenceHub
+  unloadTimer: NodeJS.Timeout | null = null
+
+  private constructor(
+    readonly core: RelayCore,
+    readonly workspace: WorkspaceRecord,
+    readonly workspaceDoc: SharedDoc,
+    readonly controlDoc: SharedDoc,
+    readonly control: ControlDoc
+  ) {
+    this.presence = new PresenceHub(() => this.peers, WORKSPACE_CHANNEL, core.limits.awarenessIntervalMs)
+  }
+
+  static async load(core: RelayCore, workspace: WorkspaceRecord): Promise<WorkspaceRoom> {
+    const [workspaceStored, controlStored] = await Promise.all([
+      core.storage.loadDoc(docId(workspace.id, WORKSPACE_CHANNEL)),
+      core.storage.loadDoc(docId(workspace.id, CONTROL_CHANNEL))
+    ])
+    const controlUpdates = controlStored?.updates ?? []
+    const room = new WorkspaceRoom(
+      core,
+      workspace,
+      new SharedDoc(docId(workspace.id, WORKSPACE_CHANNEL), WORKSPACE_CHANNEL, workspaceStored?.updates ?? [], workspaceStored?.lastSeq ?? 0),
+      new SharedDoc(docId(workspace.id, CONTROL_CHANNEL), CONTROL_CHANNEL, controlUpdates, controlStored?.lastSeq ?? 0),
+      new ControlDoc(workspace.id, controlUpdates, core.limits.activityLimit)
+    )
+    // Everything the relay writes to the control doc is stored, then broadcast, like any update.
+    room.control.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === RELAY_ORIGIN) core.pipeline.submit(room.controlDoc, update, null)
+    })
+    await room.reconcileControl()
+    return room
+  }
+
+  get id(): string {
+    return this.workspace.id
+  }
+
+  channel(name: string): SharedDoc | undefined {
+    if (name === WORKSPACE_CHANNEL) return this.workspaceDoc
+    if (name === CONTROL_CHANNEL) return this.controlDoc
+    return undefined
+  }
+
+  attach(peer: RoomPeer): void {
+    if (this.unloadTimer) {
+      clearTimeout(this.unloadTimer)
+      this.unloadTimer = null
+    }
+    // CONN-3: one socket per instance; a reconnect replaces a socket the relay has not seen close.
+    for (const other of this.peers) {
+      if (other.identity.instanceId === peer.identity.instanceId && other.identity.memberId === peer.identity.memberId) {
+        other.close(4409, 'replaced by a newer connection from the same instance')
+      }
+    }
+    this.peers.add(peer)
+    const { identity } = peer
+    this.control.addInstance(identity.instanceId, {
+      memberId: identity.memberId,
+      name: identity.name,
+      role: identity.role,
+      label: identity.label,
+      since: Date.now()
+    })
+    this.recordActivity(peer, 'joined', { label: identity.label })
+  }
+
+  detach(peer: RoomPeer): void {
+    if (!this.peers.delete(peer)) return
+    for (const doc of [this.workspaceDoc, this.controlDoc]) doc.subscribers.delete(peer)
+    this.presence.removePeer(peer)
+    const stillThere = [...this.peers].some((other) => other.identity.instanceId === peer.identity.instanceId)
+    if (!stillThere) {
+      this.control.removeInstance(peer.identity.instanceId)
+      this.recordActivity(peer, 'left', {})
+    }
+    if (this.peers.size === 0) this.core.scheduleUnload(this)
+  }
+
+  /**
+   * A SYNC frame from a peer. Step 1 subscribes it and answers; step 2 and updates are
+   * checked against its role and the channel (CONTROL-1, ROLE-1), then stored.
+   */
+  onSync(peer: RoomPeer, channel: string, body: Uint8Array, acks: AckTracker | null): void {
+    const doc = this.channel(channel)
+    if (!doc) {
+      peer.sendFrame(errorFrame('not-found', `There is no document "${channel}" in this workspace.`, undefined, channel))
+      return
+    }
+    const message = decodeSyncMessage(body)
+    if (!message) {
+      peer.sendFrame(errorFrame('bad-frame', 'That sync message is malformed; it was ignored.', undefined, channel))
+      return
+    }
+    if (message.type === SYNC_STEP1) {
+      const firstTime = !doc.subscribers.has(peer)
+      doc.subscribers.add(peer)
+      const { step2, step1 } = doc.answerStep1(message.stateVector)
+      peer.sendRaw(this.core.frameSync(peer.flavor, channel, step2))
+      if (peer.flavor === 'orchard') peer.sendRaw(this.core.frameSync(peer.flavor, channel, step1))
+      if (firstTime && channel === WORKSPACE_CHANNEL) {
+        const presence = this.presence.snapshot(peer.flavor)
+        if (presence) peer.sendRaw(presence)
+      }
+      return
+    }
+    const seq = acks?.next() ?? 0
+    const settle = (error?: { code: string; message: string }) => {
+      if (error) peer.sendFrame(errorFrame(error.code, error.message, { seq }, channel))
+      acks?.settle(seq)
+    }
+    if (channel === CONTROL_CHANNEL) {
+      let empty = false
+      try {
+        empty = isEmptyUpdate(message.update)
+      } catch {
+        empty = false
+      }
+      if (!empty) settle({ code: 'forbidden', message: 'The control document is written by the relay only; ask the relay through its methods instead.' })
+      else settle()
+      return
+    }
+    if (!can(peer.identity.role, 'doc.write')) {
+      settle({ code: 'read-only', message: REFUSALS['doc.write'] })
+      return
+    }
+    this.core.pipeline.submit(doc, message.update, { subscriber: peer, settle })
+  }
+
+  /** ROLE-2: a changed role applies to the member's live sockets at once, and everyone sees it. */
+  applyRole(member: MemberRecord): void {
+    this.control.setMember(member.id, { name: member.name, role: member.role, joinedAt: member.createdAt })
+    for (const peer of this.peers) {
+      if (peer.identity.memberId !== member.id) continue
+      peer.setRole(member.role)
+      const instance = this.control.instances.get(peer.identity.instanceId)
+      if (instance) this.control.addInstance(peer.identity.instanceId, { ...instance, role: member.role })
+    }
+    this.presence.restamp(member.id, member.role)
+  }
+
+  /** AUTH-5: a removed member's sockets are closed at once (4401). */
+  applyRemoval(member: MemberRecord): void {
+    this.control.deleteMember(member.id)
+    for (const peer of [...this.peers]) {
+      if (peer.identity.memberId !== member.id) continue
+      peer.sendFrame(eventFrame({ type: 'removed', message: 'You were removed from this workspace.' }))
+      peer.close(4401, 'member-removed')
+    }
+  }
+
+  recordActivity(peer: RoomPeer | null, type: string, fields: Record<string, unknown>): void {
+    const entry: ActivityEntry = {
+      at: Date.now(),
+      type,
+      actor: peer ? { memberId: peer.identity.memberId, name: peer.identity.name, instanceId: peer.identity.instanceId } : null,
+      ...fields
+    }
+    this.control.record(entry)
+    this.core.hooks.onActivity?.({ workspaceId: this.id, entry })
+  }
+
+  broadcast(frame: Frame, except?: RoomPeer): void {
+    const bytes = this.core.encode(frame)
+    for (const peer of this.peers) if (peer !== except && peer.flavor === 'orchard') peer.sendRaw(bytes)
+  }
+
+  /** Relay-side view of the workspace doc (for activity about project edits and the CLI). */
+  buildWorkspaceDoc(): Y.Doc {
+    const doc = new Y.Doc({ guid: this.id })
+    Y.applyUpdate(doc, this.workspaceDoc.fullUpdate())
+    return doc
+  }
+
+  close(): void {
+    this.presence.close()
+    this.control.doc.destroy()
+  }
+
+  /** CONTROL-2: members mirror the auth records; nobody is connected yet. */
+  private async reconcileControl(): Promise<void> {
+    const members = await this.core.auth.listMembers(this.id)
+    this.control.write(() => {
+      for (const member of members) {
+        if (member.removedAt !== undefined) this.control.members.delete(member.id)
+        else {
+          const current = this.control.members.get(member.id)
+          if (!current || current.role !== member.role || current.name !== member.name) {
+            this.control.members.set(member.id, { name: member.name, role: member.role as MemberRole, joinedAt: member.createdAt })
+          }
+        }
+      }
+      this.control.instances.clear()
+    })
+  }
+}
+
+export function docId(workspaceId: string, channel: string): string {
+  return `${workspaceId}/${channel}`
+}

@@ -1,0 +1,135 @@
+/**
+ * A stock y-websocket WebsocketProvider on `/<workspaceId>?token=<credential>` (YWS-n):
+ * one doc per socket (the workspace doc), the plain y-websocket messages, the same role
+ * rules. A viewer's updates are not applied (the provider is told once, through
+ * y-protocols' auth message, which it logs). Stock clients echo every awareness state
+ * they receive; those echoes are dropped quietly by the presence hub.
+ */
+import { CloseCode, decodeYwsMessage, encodeYwsMessage, type Frame, type MemberRole } from '@orchard/protocol'
+import { REFUSALS, can } from '@orchard/protocol'
+import type { MemberRecord } from '../auth/AuthRegistry.js'
+import { isEmptyUpdate } from '../docs/DocState.js'
+import { SYNC_STEP1, decodeSyncMessage } from '../docs/sync-messages.js'
+import type { RelayCore } from '../RelayCore.js'
+import { WORKSPACE_CHANNEL, type WorkspaceRoom } from '../WorkspaceRoom.js'
+import { RateLimiter } from './RateLimiter.js'
+import type { Identity, RelayPeerHandle, RelaySocket, RoomPeer } from './types.js'
+
+export class YwsConnection implements RoomPeer, RelayPeerHandle {
+  readonly flavor = 'yws' as const
+  readonly identity: Identity
+  private open = true
+  private toldReadOnly = false
+  private readonly frames: RateLimiter
+  private readonly bytes: RateLimiter
+
+  constructor(
+    private readonly core: RelayCore,
+    private readonly socket: RelaySocket,
+    readonly connectionId: number,
+    private readonly room: WorkspaceRoom,
+    member: MemberRecord
+  ) {
+    this.identity = { memberId: member.id, name: member.name, role: member.role, instanceId: `yws-${connectionId}`, label: 'y-websocket' }
+    this.frames = new RateLimiter(core.limits.framesPerSecond, core.limits.framesPerSecond * 2)
+    this.bytes = new RateLimiter(core.limits.bytesPerSecond, core.limits.bytesPerSecond * 2)
+    room.attach(this)
+    const doc = room.workspaceDoc
+    doc.subscribers.add(this)
+    // As y-websocket's own server does: our step 1 first, then the presence we hold.
+    this.sendRaw(encodeYwsMessage({ type: 'sync', body: doc.step1() }))
+    const presence = room.presence.snapshot('yws')
+    if (presence) this.sendRaw(presence)
+    core.hooks.onConnect?.({ workspaceId: room.id, identity: { ...this.identity }, flavor: this.flavor })
+  }
+
+  receive(data: Uint8Array): void {
+    if (!this.open) return
+    if (data.byteLength > this.core.limits.maxFrameBytes) {
+      this.close(CloseCode.tooLarge, 'too-large')
+      return
+    }
+    if (!this.frames.take() || !this.bytes.take(data.byteLength)) {
+      this.close(CloseCode.rateLimited, 'rate-limited')
+      return
+    }
+    this.core.metrics.bytesIn += data.byteLength
+    let message
+    try {
+      message = decodeYwsMessage(data)
+    } catch {
+      this.close(CloseCode.badRequest, 'bad-frame')
+      return
+    }
+    switch (message.type) {
+      case 'sync':
+        this.onSync(message.body)
+        return
+      case 'awareness':
+        // Echoes and refusals are both dropped: a stock client has no way to show an error.
+        this.room.presence.apply(this, message.update)
+        return
+      case 'query-awareness': {
+        const presence = this.room.presence.snapshot('yws')
+        if (presence) this.sendRaw(presence)
+        return
+      }
+      case 'auth':
+        return
+    }
+  }
+
+  private onSync(body: Uint8Array): void {
+    const message = decodeSyncMessage(body)
+    if (!message) {
+      this.close(CloseCode.badRequest, 'bad-frame')
+      return
+    }
+    if (message.type === SYNC_STEP1) {
+      this.room.onSync(this, WORKSPACE_CHANNEL, body, null)
+      return
+    }
+    if (!can(this.identity.role, 'doc.write')) {
+      // A stock client answers our step 1 with a step 2 even when it has nothing: not a write.
+      if (isEmpty(message.update)) return
+      if (!this.toldReadOnly) this.sendRaw(encodeYwsMessage({ type: 'auth', reason: REFUSALS['doc.write'] }))
+      this.toldReadOnly = true
+      return
+    }
+    this.room.onSync(this, WORKSPACE_CHANNEL, body, null)
+  }
+
+  closed(): void {
+    if (!this.open) return
+    this.open = false
+    this.room.detach(this)
+    this.core.connectionClosed(this, this.room.id)
+  }
+
+  sendRaw(bytes: Uint8Array): void {
+    if (!this.open) return
+    this.core.metrics.bytesOut += bytes.byteLength
+    this.socket.send(bytes)
+  }
+
+  /** Orchard frames have no y-websocket form; errors surface as the socket's close reason. */
+  sendFrame(_frame: Frame): void {}
+
+  close(code: number, reason: string): void {
+    if (!this.open) return
+    this.socket.close(code, reason)
+    this.closed()
+  }
+
+  setRole(role: MemberRole): void {
+    ;(this.identity as { role: MemberRole }).role = role
+  }
+}
+
+function isEmpty(update: Uint8Array): boolean {
+  try {
+    return isEmptyUpdate(update)
+  } catch {
+    return false
+  }
+}

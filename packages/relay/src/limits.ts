@@ -1,0 +1,36 @@
+/** The relay's limits (LIMIT-n). Over a limit is a clear error or close code, never a crash. */
+export interface RelayLimits {
+  /** Largest frame accepted; larger ones get ERROR too-large and close 4413. */
+  maxFrameBytes: number
+  /** Largest stored size of one document; updates beyond it are refused (the doc is unchanged). */
+  maxDocBytes: number
+  /** Sustained frames per second per connection (burst: twice this); over it closes with 4429. */
+  framesPerSecond: number
+  /** Sustained bytes per second per connection (burst: twice this). */
+  bytesPerSecond: number
+  /** A socket that has not said HELLO by then is closed (4400). */
+  helloTimeoutMs: number
+  /** Malformed frames tolerated before the socket is closed (4400). */
+  maxBadFrames: number
+  /** Minimum time between presence broadcasts per workspace (coalescing). */
+  awarenessIntervalMs: number
+  /** A workspace with no connections is unloaded from memory after this long. */
+  unloadAfterMs: number
+  /** Activity entries kept in the control doc. */
+  activityLimit: number
+  /** Stored updates per doc before the compactor merges them. */
+  compactAfterUpdates: number
+}
+
+export const DEFAULT_LIMITS: RelayLimits = {
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxDocBytes: 64 * 1024 * 1024,
+  framesPerSecond: 2_000,
+  bytesPerSecond: 32 * 1024 * 1024,
+  helloTimeoutMs: 10_000,
+  maxBadFrames: 20,
+  awarenessIntervalMs: 20,
+  unloadAfterMs: 5_000,
+  activityLimit: 200,
+  compactAfterUpdates: 500
+}

@@ -1,0 +1,9 @@
+/**
+ * The relay's storage layer. The contract suites are not exported here because they import
+ * vitest; they live in ./contract/index.ts for the package's ./testing export.
+ */
+export type { DocStorage, RecordStorage, RelayStorage, StoredDoc } from './types.js'
+export { StorageError, type StorageErrorCode } from './errors.js'
+export { MemoryStorage } from './MemoryStorage.js'
+export { SqliteStorage, type SqliteStorageOptions, type SqliteStorageStatus, type CheckpointResult, type Durability } from './SqliteStorage.js'
+export { SCHEMA_VERSION, APPLICATION_ID } from './sqlite-schema.js'
