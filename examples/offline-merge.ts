@@ -17,7 +17,7 @@ mkdirSync(join(dir, 'desktop'))
 
 // The laptop imports Pear's existing projects.json; the desktop starts from a copy of
 // the laptop's file (as if it had synced once), so both hold the same workspace.
-copyFileSync(new URL('../../shared/fixtures/pear-projects.sample.json', import.meta.url), fileA)
+copyFileSync(new URL('../packages/workspace/test/fixtures/pear-projects.sample.json', import.meta.url), fileA)
 const laptop = createPearStore({ file: fileA })
 await laptop.flush()
 copyFileSync(fileA, fileB)

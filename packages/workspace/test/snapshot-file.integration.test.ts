@@ -5,7 +5,7 @@ import * as Y from 'yjs'
 import { PearStore, ReadOnlyWorkspaceError, parseSnapshot, viewHash } from '@orchard/workspace'
 import { recordingLogger, tempDir } from '@orchard/workspace/testing'
 
-const sample = readFileSync(new URL('../../../../shared/fixtures/pear-projects.sample.json', import.meta.url), 'utf8')
+const sample = readFileSync(new URL('./fixtures/pear-projects.sample.json', import.meta.url), 'utf8')
 const cleanups: Array<() => void | Promise<void>> = []
 afterEach(async () => {
   // Stores close (and save) before their directories go.
