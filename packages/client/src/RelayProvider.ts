@@ -91,6 +91,9 @@ const PROVIDER_ORIGIN = Symbol('orchard:provider')
 export class RelayProvider extends ObservableV2<RelayProviderEvents> {
   readonly docs: Record<string, Y.Doc>
   readonly awareness: Awareness | null
+  /** This instance's id and the label it shows others. */
+  readonly instanceId: string
+  readonly label: string
   status: ProviderStatus = 'disconnected'
   welcome: WelcomeFields | null = null
   stopReason: StopReason | null = null
@@ -112,6 +115,8 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     super()
     this.docs = options.docs
     this.awareness = options.awareness ?? null
+    this.instanceId = options.instanceId
+    this.label = options.label ?? ''
     this.credential = options.credential
     const readOnly = new Set(options.readOnlyChannels ?? ['control'])
     for (const [channel, doc] of Object.entries(this.docs)) {

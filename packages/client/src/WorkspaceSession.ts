@@ -6,10 +6,14 @@
  */
 import { hostname } from 'node:os'
 import {
+  FrameKind,
   REFUSALS,
   can,
   parseCredential,
   parseInvite,
+  type ActivityEntry,
+  type AgentRecord,
+  type LeaseRecord,
   type MemberRole,
   type WelcomeFields
 } from '@orchard/protocol'
@@ -25,6 +29,9 @@ import {
 import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import { HostBinding, type BrokerHost } from './BrokerHost.js'
+import { LeaseKeeper, type LeaseLost } from './LeaseKeeper.js'
+import { PresenceView } from './PresenceView.js'
 import { RelayProvider, RelayRequestError, type StopReason } from './RelayProvider.js'
 import type { TransportFactory } from './transport.js'
 import { webSocketTransport } from './WebSocketTransport.js'
@@ -70,12 +77,27 @@ export class SessionError extends Error {
 export type WorkspaceSessionEvents = {
   role: (role: MemberRole) => void
   stopped: (reason: StopReason) => void
+  /** A new entry in the workspace's activity feed (spawn, stop, takeover, join, ...), for notifications. */
+  activity: (entry: ActivityEntry) => void
+  /** The agents list changed (spawned, status changed, stopped). */
+  agents: (agents: AgentRecord[]) => void
+  /** A lease this instance held ended: taken over, expired, or refused on renewal. */
+  'lease-lost': (lost: LeaseLost) => void
+}
+
+/** Refused before anything was sent: this instance does not hold the agent's terminal. */
+export class NotHolderError extends Error {
+  override readonly name = 'NotHolderError'
+  readonly code = 'not-holder'
 }
 
 export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
   readonly controlDoc: Y.Doc
   readonly awareness: Awareness
+  readonly leases: LeaseKeeper
+  readonly presence: PresenceView
   private member: StoredMember
+  private hostBinding: HostBinding | null = null
 
   private constructor(
     readonly store: PearStore,
@@ -95,6 +117,23 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
       if (event.type === 'role-changed' && typeof event.role === 'string') this.setRole(event.role as MemberRole)
     })
     provider.on('stopped', (reason) => this.emit('stopped', [reason]))
+    this.leases = new LeaseKeeper(provider)
+    this.leases.on('lost', (lost) => this.emit('lease-lost', [lost]))
+    this.presence = new PresenceView(this.awareness, () => ({
+      memberId: this.member.memberId,
+      name: this.member.name,
+      role: this.member.role,
+      instanceId: provider.instanceId,
+      label: provider.label
+    }))
+    // ACTIVITY-2: new feed entries become events (the array only ever grows at its end).
+    const activity = this.controlDoc.getArray<ActivityEntry>('activity')
+    activity.observe((event) => {
+      for (const delta of event.changes.delta) {
+        if (delta.insert) for (const entry of delta.insert as ActivityEntry[]) this.emit('activity', [entry])
+      }
+    })
+    this.controlDoc.getMap<AgentRecord>('agents').observe(() => this.emit('agents', [this.agents()]))
   }
 
   /**
@@ -180,7 +219,7 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
   }
 
   get instanceId(): string {
-    return this.store.getLocalValue(INSTANCE_KEY) as string
+    return this.provider.instanceId
   }
 
   get status(): RelayProvider['status'] {
@@ -213,7 +252,85 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
     return this.provider.request('member.remove', { memberId })
   }
 
+  // ------------------------------------------------------------ agents
+
+  /** Every agent the relay knows, newest first. */
+  agents(): AgentRecord[] {
+    return [...this.controlDoc.getMap<AgentRecord>('agents').values()].sort((a, b) => b.createdAt - a.createdAt)
+  }
+
+  agent(agentId: string): AgentRecord | undefined {
+    return this.controlDoc.getMap<AgentRecord>('agents').get(agentId)
+  }
+
+  /**
+   * SPAWN-n: asks the relay to start an agent on the project's host. Identical spawns in
+   * flight coalesce; `key` makes retries and racing instances get the same agent; a taken
+   * name gets the next free one unless `onExisting: 'reuse'`.
+   */
+  async spawn(projectId: string, name: string, options: { options?: unknown; key?: string; onExisting?: 'suffix' | 'reuse' } = {}): Promise<AgentRecord> {
+    this.refuseUnless('agent.spawn')
+    const { agent } = await this.provider.request<{ agent: AgentRecord }>('agent.spawn', { projectId, name, ...options })
+    return agent
+  }
+
+  /** STOP-n: stops an agent; stopping a stopped agent succeeds. */
+  async stop(agentId: string): Promise<AgentRecord> {
+    this.refuseUnless('agent.stop')
+    const { agent } = await this.provider.request<{ agent: AgentRecord }>('agent.stop', { agentId })
+    return agent
+  }
+
+  /** LEASE-n: asks for input ownership; kept renewed until released, lost or closed. */
+  async claim(agentId: string, options: { takeover?: boolean } = {}): Promise<LeaseRecord> {
+    this.refuseUnless(options.takeover ? 'agent.takeover' : 'agent.claim')
+    return this.leases.claim(agentId, options.takeover ?? false)
+  }
+
+  release(agentId: string): Promise<boolean> {
+    return this.leases.release(agentId)
+  }
+
+  /** The lease the relay says is in force for an agent (anyone's), if any. */
+  leaseOf(agentId: string): LeaseRecord | undefined {
+    return this.controlDoc.getMap<LeaseRecord>('leases').get(agentId)
+  }
+
+  /** INPUT-1: keystrokes, with this instance's epoch. Without a lease they are refused here, unsent. */
+  sendInput(agentId: string, data: Uint8Array | string): void {
+    const lease = this.heldLease(agentId)
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data
+    this.provider.sendFrame({ kind: FrameKind.termInput, channel: agentId, epoch: lease.epoch, data: bytes })
+  }
+
+  /** Resizes the agent's terminal; the same rule as input. */
+  resize(agentId: string, cols: number, rows: number): void {
+    const lease = this.heldLease(agentId)
+    this.provider.sendFrame({ kind: FrameKind.termResize, channel: agentId, epoch: lease.epoch, cols, rows })
+  }
+
+  /** HOST-1: makes this instance the one that runs agents for projects whose host it is. */
+  host(broker: BrokerHost): HostBinding {
+    this.hostBinding?.destroy()
+    this.hostBinding = new HostBinding(this.provider, broker, this.controlDoc)
+    return this.hostBinding
+  }
+
+  private heldLease(agentId: string): LeaseRecord {
+    this.refuseUnless('terminal.input')
+    const lease = this.leases.get(agentId)
+    if (!lease) throw new NotHolderError('You do not hold this agent\'s terminal; claim it before typing.')
+    return lease
+  }
+
+  private refuseUnless(action: Parameters<typeof can>[1]): void {
+    if (!can(this.member.role, action)) throw new WriteRefusedError(REFUSALS[action], 'forbidden')
+  }
+
   async close(): Promise<void> {
+    this.hostBinding?.destroy()
+    this.leases.destroyAll()
+    this.presence.destroy()
     this.provider.destroy()
     await this.store.close()
     super.destroy()

@@ -14,11 +14,11 @@ describe('close codes and error codes', () => {
     for (const code of [1001, 1006, 1011, 1012, 1013, 3000, 4000, 4399, 4500, 4999]) expect(isRetryableClose(code), String(code)).toBe(true)
   })
 
-  it('[WIRE-18] lists the sixteen error codes and recognises exactly them', () => {
+  it('[WIRE-18] lists the seventeen error codes and recognises exactly them', () => {
     expect(ERROR_CODES).toStrictEqual([
       'bad-frame', 'unknown-kind', 'unsupported-version', 'unauthorized', 'forbidden', 'read-only', 'too-large',
-      'rate-limited', 'not-found', 'invalid-params', 'stale-epoch', 'not-holder', 'host-offline', 'conflict',
-      'timeout', 'internal'
+      'rate-limited', 'not-found', 'invalid-params', 'stale-epoch', 'not-holder', 'host-offline', 'host-error',
+      'conflict', 'timeout', 'internal'
     ])
     for (const code of ERROR_CODES) expect(isErrorCode(code)).toBe(true)
     for (const code of ['', 'Bad-Frame', 'teapot', 'internal ']) expect(isErrorCode(code)).toBe(false)

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'stale-epoch'
   | 'not-holder'
   | 'host-offline'
+  | 'host-error'
   | 'conflict'
   | 'timeout'
   | 'internal'
@@ -20,7 +21,7 @@ export type ErrorCode =
 export const ERROR_CODES: readonly ErrorCode[] = [
   'bad-frame', 'unknown-kind', 'unsupported-version', 'unauthorized', 'forbidden', 'read-only',
   'too-large', 'rate-limited', 'not-found', 'invalid-params', 'stale-epoch', 'not-holder',
-  'host-offline', 'conflict', 'timeout', 'internal'
+  'host-offline', 'host-error', 'conflict', 'timeout', 'internal'
 ]
 
 const known: ReadonlySet<string> = new Set(ERROR_CODES)

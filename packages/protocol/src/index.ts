@@ -30,3 +30,5 @@ export {
   parseInvite
 } from './tokens.js'
 export type { InviteToken, MemberCredential } from './tokens.js'
+export { CONTROL_KEYS } from './control-types.js'
+export type { ActivityEntry, AgentRecord, AgentStatus, ControlInstance, ControlMember, LeaseRecord } from './control-types.js'

@@ -22,6 +22,10 @@ import { UpdatePipeline } from './docs/UpdatePipeline.js'
 import { guardHooks, type RelayHooks } from './hooks.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 import { RelayMetrics } from './metrics.js'
+import { HostRequests } from './coordination/HostRequests.js'
+import { RelayClock } from './coordination/RelayClock.js'
+import { routeStreamFrame } from './coordination/input.js'
+import { registerCoordination } from './rpc/coordination.js'
 import { registerMembership } from './rpc/membership.js'
 import { RpcRouter } from './rpc/RpcRouter.js'
 import type { RelayStorage } from './storage/types.js'
@@ -40,6 +44,8 @@ export interface RelayCoreOptions {
   logger?: RelayLogger
   /** The URL clients reach this relay at; invites carry it. The WebSocket front sets it once listening. */
   publicUrl?: string
+  /** Wall clock for leases (tests step it); made monotonic by RelayClock. */
+  now?: () => number
 }
 
 export class RelayCore {
@@ -50,6 +56,8 @@ export class RelayCore {
   readonly pipeline: UpdatePipeline
   readonly rpc = new RpcRouter()
   readonly metrics = new RelayMetrics()
+  readonly hostRequests = new HostRequests()
+  readonly clock: RelayClock
   readonly serverName = 'orchard-relay/0.1.0'
   publicUrl: string
   private readonly logger: RelayLogger
@@ -66,6 +74,7 @@ export class RelayCore {
     this.logger = options.logger ?? { info: (m) => console.log(m), error: (m) => console.error(m) }
     this.hooks = guardHooks(options.hooks ?? {}, (where, error) => this.logError(where, error))
     this.publicUrl = options.publicUrl ?? 'ws://127.0.0.1:4455'
+    this.clock = new RelayClock(options.now)
     this.auth = new AuthRegistry(this.storage)
     this.pipeline = new UpdatePipeline(this.storage, {
       maxDocBytes: this.limits.maxDocBytes,
@@ -78,6 +87,9 @@ export class RelayCore {
       }
     })
     registerMembership(this.rpc)
+    registerCoordination(this.rpc)
+    this.responseHandler = (peer, frame) => this.hostRequests.answer(peer, frame)
+    this.streamHandler = (room, peer, frame) => routeStreamFrame(room, peer, frame)
   }
 
   /** An Orchard-protocol connection: the peer says HELLO first. */

@@ -12,16 +12,23 @@ import { ControlDoc, RELAY_ORIGIN, type ActivityEntry } from './control/ControlD
 import { isEmptyUpdate } from './docs/DocState.js'
 import { SharedDoc } from './docs/SharedDoc.js'
 import { SYNC_STEP1, decodeSyncMessage } from './docs/sync-messages.js'
+import { AgentCoordinator } from './coordination/AgentCoordinator.js'
+import { LeaseManager } from './coordination/LeaseManager.js'
 import { PresenceHub } from './presence/PresenceHub.js'
 import type { RelayCore } from './RelayCore.js'
+import { WorkspaceModel } from '@orchard/workspace'
 
 export const WORKSPACE_CHANNEL = 'workspace'
+const EDIT_BURST_MS = 15_000
 export const CONTROL_CHANNEL = 'control'
 
 export class WorkspaceRoom {
   readonly peers = new Set<RoomPeer>()
   readonly presence: PresenceHub
+  readonly leases: LeaseManager
+  readonly agents: AgentCoordinator
   unloadTimer: NodeJS.Timeout | null = null
+  private model: WorkspaceModel | null = null
 
   private constructor(
     readonly core: RelayCore,
@@ -31,6 +38,46 @@ export class WorkspaceRoom {
     readonly control: ControlDoc
   ) {
     this.presence = new PresenceHub(() => this.peers, WORKSPACE_CHANNEL, core.limits.awarenessIntervalMs)
+    this.leases = new LeaseManager(this, core.storage, core.clock, core.limits.leaseTtlMs)
+    this.agents = new AgentCoordinator(this, core.hostRequests, this.leases, core.limits.hostTimeoutMs)
+  }
+
+  /** The workspace doc read through the model, for the few decisions that need it (a project's host). */
+  workspaceModel(): WorkspaceModel {
+    if (!this.model) {
+      this.model = new WorkspaceModel(this.workspaceDoc.materialize())
+      this.model.on('change', (change) => {
+        const peer = change.origin
+        if (!this.peers.has(peer as RoomPeer) || change.projectIds.length === 0) return
+        this.recordProjectEdit(peer as RoomPeer, change.projectIds)
+      })
+    }
+    return this.model
+  }
+
+  /** ACTIVITY-1: one entry per member per burst of edits, listing the projects touched. */
+  private recordProjectEdit(peer: RoomPeer, projectIds: string[]): void {
+    const now = Date.now()
+    const names = projectIds.map((id) => this.model?.getProject(id)?.name ?? null)
+    const entry: ActivityEntry = {
+      at: now,
+      type: 'project-edited',
+      actor: { memberId: peer.identity.memberId, name: peer.identity.name, instanceId: peer.identity.instanceId },
+      projectIds,
+      projectNames: names
+    }
+    this.control.record(entry, (last) => {
+      if (last.type !== 'project-edited' || last.actor?.instanceId !== peer.identity.instanceId || now - last.at > EDIT_BURST_MS) return null
+      const ids = [...new Set([...(last.projectIds as string[]), ...projectIds])]
+      return { ...entry, projectIds: ids, projectNames: ids.map((id) => this.model?.getProject(id)?.name ?? null), since: (last.since as number | undefined) ?? last.at }
+    })
+    this.core.hooks.onActivity?.({ workspaceId: this.id, entry })
+  }
+
+  /** The Orchard connection of an instance, if it is connected. */
+  peerForInstance(instanceId: string): RoomPeer | undefined {
+    for (const peer of this.peers) if (peer.flavor === 'orchard' && peer.identity.instanceId === instanceId) return peer
+    return undefined
   }
 
   static async load(core: RelayCore, workspace: WorkspaceRecord): Promise<WorkspaceRoom> {
@@ -146,6 +193,9 @@ export class WorkspaceRoom {
       settle({ code: 'read-only', message: REFUSALS['doc.write'] })
       return
     }
+    // An Orchard client edits project definitions: keep a readable mirror so the relay can
+    // say who changed which project. Stock y-websocket rooms stay bytes-only (DOCS-1).
+    if (peer.flavor === 'orchard' && channel === WORKSPACE_CHANNEL) this.workspaceModel()
     this.core.pipeline.submit(doc, message.update, { subscriber: peer, settle })
   }
 
@@ -196,6 +246,9 @@ export class WorkspaceRoom {
 
   close(): void {
     this.presence.close()
+    this.leases.close()
+    this.model?.destroy()
+    this.workspaceDoc.dispose()
     this.control.doc.destroy()
   }
 

@@ -20,6 +20,10 @@ export interface RelayLimits {
   activityLimit: number
   /** Stored updates per doc before the compactor merges them. */
   compactAfterUpdates: number
+  /** How long an agent's input lease lasts unless renewed (holders renew at a third of it). */
+  leaseTtlMs: number
+  /** How long the relay waits for a host instance to spawn or stop an agent. */
+  hostTimeoutMs: number
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -32,5 +36,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   awarenessIntervalMs: 20,
   unloadAfterMs: 5_000,
   activityLimit: 200,
-  compactAfterUpdates: 500
+  compactAfterUpdates: 500,
+  leaseTtlMs: 30_000,
+  hostTimeoutMs: 30_000
 }

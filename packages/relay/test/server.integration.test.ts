@@ -3,9 +3,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import { WebsocketProvider } from 'y-websocket'
 import { RelayProvider, webSocketTransport } from '@orchard/client'
 import * as Y from 'yjs'
-import { startTestRelay, type TestRelay } from '@orchard/relay/testing'
+import { eventually, startTestRelay, type TestRelay } from '@orchard/relay/testing'
 
 let relay: TestRelay
 let http: string
@@ -66,11 +67,23 @@ describe('the server', () => {
     const room = await relay.core.room(relay.workspaceId)
     const first = room.workspaceDoc.fullUpdate()
     expect(room.workspaceDoc.fullUpdate()).toBe(first) // cached bytes, nothing re-encoded
-    expect(Object.values(room.workspaceDoc).some((value) => value instanceof Y.Doc)).toBe(false)
     const reader = new RelayProvider({ transport: webSocketTransport(relay.url), credential: relay.ownerCredential, instanceId: 'r', docs: { workspace: new Y.Doc() } })
     await reader.whenSynced()
     expect((reader.docs.workspace as Y.Doc).getMap('docless').toJSON()).toEqual(doc.getMap('docless').toJSON())
     writer.destroy()
     reader.destroy()
+
+    // A workspace only stock y-websocket clients write to never gets a Y.Doc on the relay.
+    const plain = await relay.core.createWorkspace('Plain', 'Pat')
+    const stock = new WebsocketProvider(relay.url, plain.workspace.id, new Y.Doc(), {
+      WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+      params: { token: plain.credential },
+      disableBc: true
+    })
+    stock.doc.getMap('m').set('k', 'v')
+    const plainRoom = await relay.core.room(plain.workspace.id)
+    await eventually(() => plainRoom.workspaceDoc.bytes > 2 && plainRoom.workspaceDoc.lastSeq > 0, { what: 'stored' })
+    expect(Object.values(plainRoom.workspaceDoc).some((value) => value instanceof Y.Doc)).toBe(false)
+    stock.destroy()
   })
 })

@@ -4,37 +4,11 @@
  * instances are connected, and (coordination) agents, leases and recent activity.
  * Clients ask the relay to change things; the relay decides and writes here.
  */
-import type { MemberRole } from '@orchard/protocol'
+import { CONTROL_KEYS, type ActivityEntry, type AgentRecord, type ControlInstance, type ControlMember, type LeaseRecord } from '@orchard/protocol'
 import * as Y from 'yjs'
 
-export interface ControlMember {
-  name: string
-  role: MemberRole
-  joinedAt: number
-}
-
-export interface ControlInstance {
-  memberId: string
-  name: string
-  role: MemberRole
-  label: string
-  since: number
-}
-
-export interface ActivityEntry {
-  at: number
-  type: string
-  actor: { memberId: string; name: string; instanceId?: string } | null
-  [field: string]: unknown
-}
-
-export const CONTROL_KEYS = {
-  members: 'members',
-  instances: 'instances',
-  agents: 'agents',
-  leases: 'leases',
-  activity: 'activity'
-} as const
+export type { ActivityEntry, AgentRecord, AgentStatus, ControlInstance, ControlMember, LeaseRecord } from '@orchard/protocol'
+export { CONTROL_KEYS }
 
 export const RELAY_ORIGIN = Symbol('orchard:relay')
 
@@ -43,6 +17,8 @@ export class ControlDoc {
   readonly members: Y.Map<ControlMember>
   readonly instances: Y.Map<ControlInstance>
   readonly activity: Y.Array<ActivityEntry>
+  readonly agents: Y.Map<AgentRecord>
+  readonly leases: Y.Map<LeaseRecord>
 
   constructor(
     workspaceId: string,
@@ -54,6 +30,19 @@ export class ControlDoc {
     this.members = this.doc.getMap(CONTROL_KEYS.members)
     this.instances = this.doc.getMap(CONTROL_KEYS.instances)
     this.activity = this.doc.getArray(CONTROL_KEYS.activity)
+    this.agents = this.doc.getMap(CONTROL_KEYS.agents)
+    this.leases = this.doc.getMap(CONTROL_KEYS.leases)
+  }
+
+  setAgent(agent: AgentRecord): void {
+    this.write(() => this.agents.set(agent.id, agent))
+  }
+
+  setLease(lease: LeaseRecord | null, agentId: string): void {
+    this.write(() => {
+      if (lease) this.leases.set(agentId, lease)
+      else this.leases.delete(agentId)
+    })
   }
 
   /** Every write goes through here, as one relay transaction. */
@@ -82,9 +71,19 @@ export class ControlDoc {
     if (this.instances.size > 0) this.write(() => this.instances.clear())
   }
 
-  /** ACTIVITY-1: appends an entry; the oldest fall off past the limit. */
-  record(entry: ActivityEntry): void {
+  /**
+   * ACTIVITY-1: appends an entry; the oldest fall off past the limit. With `merge`, an
+   * entry may replace the newest one instead (a burst of edits becomes one entry).
+   */
+  record(entry: ActivityEntry, merge?: (last: ActivityEntry) => ActivityEntry | null): void {
     this.write(() => {
+      const last = this.activity.length > 0 ? this.activity.get(this.activity.length - 1) : undefined
+      const merged = last && merge ? merge(last) : null
+      if (merged) {
+        this.activity.delete(this.activity.length - 1, 1)
+        this.activity.push([merged])
+        return
+      }
       this.activity.push([entry])
       const excess = this.activity.length - this.activityLimit
       if (excess > 0) this.activity.delete(0, excess)

@@ -11,6 +11,9 @@ import { SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, encodeSyncMessage } from './sync-m
 
 export type WireFlavor = 'orchard' | 'yws'
 
+/** Origin of mirror transactions that carry the relay's own updates. */
+export const MIRROR_RELAY = Symbol('orchard:relay-update')
+
 /** A socket subscribed to a doc. */
 export interface DocSubscriber {
   readonly flavor: WireFlavor
@@ -28,6 +31,8 @@ export interface UpdateOrigin {
 export class SharedDoc {
   readonly subscribers = new Set<DocSubscriber>()
   private readonly state: DocState
+  /** A Y.Doc kept in step with the state, built only when the relay must read the doc (SPAWN-4). */
+  private mirror: Y.Doc | null = null
   /** Storage sequence of the newest stored update, and how many are stored uncompacted. */
   lastSeq: number
   storedUpdates: number
@@ -71,8 +76,29 @@ export class SharedDoc {
    * Makes a durable update visible: appends it to the state and broadcasts it. Senders
    * get only what others sent in the same batch, never their own update back.
    */
+  /** The doc as a Y.Doc, built from the stored bytes on first use and kept current after. */
+  materialize(): Y.Doc {
+    if (!this.mirror) {
+      this.mirror = new Y.Doc({ gc: true })
+      Y.applyUpdate(this.mirror, this.state.fullUpdate())
+    }
+    return this.mirror
+  }
+
+  dispose(): void {
+    this.mirror?.destroy()
+    this.mirror = null
+  }
+
   commit(merged: Uint8Array, seq: number, contributions: ReadonlyMap<DocSubscriber | null, Uint8Array[]>): void {
     this.state.append(merged)
+    if (this.mirror) {
+      // Each sender's part is applied on its own, with the sender as origin, so whoever
+      // observes the mirror can tell who changed what (ACTIVITY-1).
+      for (const [sender, updates] of contributions) {
+        Y.applyUpdate(this.mirror, updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates), sender ?? MIRROR_RELAY)
+      }
+    }
     this.lastSeq = seq
     this.storedUpdates++
     const senders = [...contributions.keys()].filter((key): key is DocSubscriber => key !== null)

@@ -95,13 +95,16 @@ export function memoryTransport(core: RelayCore, pairs: MemoryPair[] = []): Tran
 }
 
 /** Waits for a condition, polling, with a deadline (no bare sleeps in tests). */
-export async function eventually<T>(check: () => T | Promise<T>, { timeoutMs = 5_000, intervalMs = 10, what = 'condition' } = {}): Promise<T> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  { timeoutMs = 5_000, intervalMs = 10, what = 'condition' } = {}
+): Promise<Exclude<T, false | null | undefined>> {
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
   for (;;) {
     try {
       const value = await check()
-      if (value !== false && value !== undefined && value !== null) return value
+      if (value !== false && value !== undefined && value !== null) return value as Exclude<T, false | null | undefined>
     } catch (error) {
       lastError = error
     }

@@ -1,0 +1,29 @@
+/**
+ * Keystrokes and resizes on their way to the host (INPUT-n): accepted only from the
+ * lease holder with the current epoch, then forwarded to the agent's host unchanged
+ * (epoch included, so the host can fence too). Anything else gets an explicit refusal.
+ */
+import { REFUSALS, can, errorFrame, type Frame } from '@orchard/protocol'
+import type { RoomPeer } from '../connection/types.js'
+import { RpcError } from '../rpc/RpcError.js'
+import type { WorkspaceRoom } from '../WorkspaceRoom.js'
+
+export function routeStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Frame): void {
+  if (frame.kind !== 12 && frame.kind !== 13) {
+    peer.sendFrame(errorFrame('bad-frame', `This relay does not accept frame kind ${frame.kind} from clients.`, { kind: frame.kind }, frame.channel))
+    return
+  }
+  const agentId = frame.channel
+  try {
+    if (!can(peer.identity.role, 'terminal.input')) throw new RpcError('forbidden', REFUSALS['terminal.input'])
+    const agent = room.agents.get(agentId)
+    if (!agent) throw new RpcError('not-found', `There is no agent ${agentId} in this workspace.`)
+    room.leases.checkInput(peer, agentId, frame.epoch)
+    const host = room.peerForInstance(agent.hostInstanceId)
+    if (!host) throw new RpcError('host-offline', `The instance running "${agent.name}" is offline; your input was not delivered.`)
+    host.sendFrame(frame)
+  } catch (error) {
+    if (!(error instanceof RpcError)) throw error
+    peer.sendFrame(errorFrame(error.code, error.message, { epoch: frame.epoch, kind: frame.kind }, agentId))
+  }
+}

@@ -1,0 +1,64 @@
+/** Drives fixtures/instance-child.ts: one Orchard instance per process. */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
+const script = fileURLToPath(new URL('../fixtures/instance-child.ts', import.meta.url))
+
+export interface InstanceProcess {
+  child: ChildProcess
+  call(command: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>>
+  kill9(): Promise<void>
+}
+
+export function startInstance(relayUrl: string, instanceId: string, credential: string): Promise<InstanceProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, relayUrl, instanceId], {
+      cwd: repoRoot,
+      env: { ...process.env, ORCHARD_CREDENTIAL: credential },
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
+    let buffer = ''
+    let stderr = ''
+    let nextId = 1
+    const waiting = new Map<number, (value: Record<string, unknown>) => void>()
+    const exited = new Promise<void>((done) => child.once('exit', () => done()))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`instance ${instanceId} did not start: ${stderr}`))
+    }, 20_000)
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString()
+      const lines = buffer.split('\n')
+      buffer = lines.pop() ?? ''
+      for (const line of lines) {
+        if (!line.trim()) continue
+        const message = JSON.parse(line) as Record<string, unknown>
+        if (message.ready) {
+          clearTimeout(timer)
+          resolve(instance)
+        } else waiting.get(message.id as number)?.(message)
+      }
+    })
+    const instance: InstanceProcess = {
+      child,
+      call(command, timeoutMs = 15_000) {
+        const id = nextId++
+        return new Promise((done, fail) => {
+          const deadline = setTimeout(() => fail(new Error(`instance ${instanceId}: no answer to ${JSON.stringify(command)}: ${stderr}`)), timeoutMs)
+          waiting.set(id, (value) => {
+            clearTimeout(deadline)
+            waiting.delete(id)
+            done(value)
+          })
+          child.stdin?.write(JSON.stringify({ id, ...command }) + '\n')
+        })
+      },
+      async kill9() {
+        child.kill('SIGKILL')
+        await exited
+      }
+    }
+  })
+}
