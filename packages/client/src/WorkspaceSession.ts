@@ -332,6 +332,9 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
     this.leases.destroyAll()
     this.presence.destroy()
     this.provider.destroy()
+    // Awareness keeps a timer alive; a closed session must let the process exit.
+    this.awareness.destroy()
+    this.controlDoc.destroy()
     await this.store.close()
     super.destroy()
   }

@@ -1,7 +1,10 @@
 /**
  * WorkspaceSession over a real relay and real projects.json files.
  */
+import { execFile } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SessionError, WorkspaceSession } from '@orchard/client'
@@ -78,4 +81,19 @@ describe('WorkspaceSession', () => {
     await eventually(() => owner.store.loadStore().projects[0]?.channels.includes('written-offline'), { what: 'offline edit reaches the owner' })
     expect(back.instanceId).toBe(instanceId)
   })
+})
+
+describe('closing', () => {
+  it('[SESSION-6] close() releases every timer and socket, so the process exits by itself', async () => {
+    const { relay } = await relayAndOwner()
+    const script = fileURLToPath(new URL('./fixtures/open-and-close.ts', import.meta.url))
+    const started = Date.now()
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, relay.url], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      env: { ...process.env, ORCHARD_CREDENTIAL: relay.ownerCredential },
+      timeout: 20_000
+    })
+    expect(stdout).toContain('closed')
+    expect(Date.now() - started).toBeLessThan(20_000)
+  }, 30_000)
 })
