@@ -11,7 +11,7 @@ import * as Y from 'yjs'
 import { SCHEMA_MAJOR } from './doc-layout.js'
 import { LAST_ROOT, PROJECT_NOT_FOUND, ReadOnlyWorkspaceError } from './errors.js'
 import { preserveAside, readTextIfExists } from './file-io.js'
-import { emptyLocalState, localProject, type LocalProjectState, type LocalState } from './local-state.js'
+import { cloneProject, emptyLocalState, localProject, viewProject, type LocalProjectState, type LocalState } from './local-state.js'
 import {
   ProjectIntegrationSchema,
   canonicalJson,
@@ -122,7 +122,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   /** What loadStore handed out, so saveStore can tell what the caller changed (STORE-2). */
   private readonly bases = new WeakMap<object, { projects: BaseEntry[]; activeProjectId: string | null; relayWorkspace: string }>()
   /** The projects array most recently read from or written to disk (base for FILE-3 on legacy writers). */
-  private diskProjects: unknown[] = []
+  private diskProjects: readonly unknown[] = []
   private readonly dirtyLocal = new Set<string>()
   /** Problems found while opening the file (the 'error' events fire before anyone can listen). */
   readonly problems: StoreProblem[] = []
@@ -144,6 +144,16 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     if (parsed) this.importSnapshot(parsed.snapshot, 'load')
 
     this.model.on('change', (change) => this.handleModelChange(change))
+    // An update whose dependencies have not arrived changes nothing visible, so no model
+    // change fires; Yjs holds it as pending. It must still be saved, or a restart loses
+    // it (found by the file-backed convergence property, seed 2040862834).
+    let pending = pendingSignature(this.doc)
+    this.doc.on('afterTransaction', () => {
+      const now = pendingSignature(this.doc)
+      if (now === pending) return
+      pending = now
+      this.writer?.markDirty()
+    })
     // DOC-4: a file from a newer Orchard is never rewritten, so no writer at all.
     if (this.file && !this.frozen) {
       this.writer = new SnapshotWriter(
@@ -207,7 +217,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     this.assertWritable()
     const base = this.bases.get(data)
     const baseProjects = base
-      ? base.projects.map((entry) => localProject(entry.shared, entry.local))
+      ? base.projects.map((entry) => viewProject(entry.shared, entry.local))
       : this.currentProjects()
     const target = Array.isArray(data.projects) ? data.projects : []
     const result = applyProjectsDiff(this.model, this.local, baseProjects, target, (id) => this.currentProject(id))
@@ -322,7 +332,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     const project = this.currentProject(projectId)
     if (!project) throw new Error(PROJECT_NOT_FOUND)
     const existing = project.roots.find((root) => root.path === rootPath)
-    if (existing) return existing
+    if (existing) return { ...existing }
     const root: ProjectRoot = { id: this.newId(), name: name?.trim() || defaultRootName(rootPath), path: rootPath }
     this.model.addRoot(projectId, root)
     return root
@@ -406,13 +416,14 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
 
   // ---------------------------------------------------------------- internals
 
-  private currentProjects(): Project[] {
-    return this.model.listProjects().map((shared) => localProject(shared, this.local.projects[shared.id]))
+  /** This machine's view of every project, read-only (no copies: callers that hand data out clone). */
+  private currentProjects(): ReadonlyArray<Readonly<Project>> {
+    return this.model.listProjects().map((shared) => viewProject(shared, this.local.projects[shared.id]))
   }
 
-  private currentProject(id: string): Project | undefined {
+  private currentProject(id: string): Readonly<Project> | undefined {
     const shared = this.model.getProject(id)
-    return shared ? localProject(shared, this.local.projects[id]) : undefined
+    return shared ? viewProject(shared, this.local.projects[id]) : undefined
   }
 
   private assertWritable(): void {
@@ -522,7 +533,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       return
     }
 
-    let base: unknown[] | undefined
+    let base: readonly unknown[] | undefined
     if (orchard) {
       try {
         const update = decodeUpdate(orchard)
@@ -551,7 +562,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     const doc = new Y.Doc({ guid: this.workspaceId })
     Y.applyUpdateV2(doc, update)
     const model = new WorkspaceModel(doc)
-    const projects = model.listProjects().map((shared) => localProject(shared, local.projects[shared.id]))
+    const projects = model.listProjects().map((shared) => cloneProject(viewProject(shared, local.projects[shared.id])))
     model.destroy()
     doc.destroy()
     return projects
@@ -622,6 +633,11 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     this.problems.push(problem)
     this.emit('error', [problem])
   }
+}
+
+function pendingSignature(doc: Y.Doc): string {
+  const { pendingStructs, pendingDs } = doc.store
+  return `${pendingStructs?.update.byteLength ?? 0}:${pendingDs?.byteLength ?? 0}`
 }
 
 function cloneLocal(state: LocalProjectState | undefined): LocalProjectState | undefined {

@@ -4,6 +4,7 @@
  * atomically. `flush()` resolves once everything changed before the call is durable.
  * It knows nothing about Yjs: the owner supplies `merge` and `render`.
  */
+import { statSync } from 'node:fs'
 import { readTextIfExists, withFileLock, writeAtomic } from './file-io.js'
 
 export interface SnapshotWriterOptions {
@@ -28,6 +29,8 @@ export class SnapshotWriter {
   private running: Promise<void> | null = null
   private waiters: Array<{ seq: number; resolve: () => void; reject: (error: Error) => void }> = []
   private lastSeenText: string | undefined
+  /** The file's identity right after our last write: unchanged means nobody else wrote. */
+  private lastStat: string | null = null
   private closed = false
 
   constructor(path: string, options: SnapshotWriterOptions, initialText?: string) {
@@ -98,13 +101,17 @@ export class SnapshotWriter {
     this.firstPendingAt = 0
     try {
       await withFileLock(this.path, async () => {
-        const disk = readTextIfExists(this.path)
-        if (disk !== undefined && disk !== this.lastSeenText) this.options.merge(disk)
+        // Re-reading a 10 MB file costs more than a stat; read only if it changed since our write.
+        if (this.lastStat === null || this.lastStat !== statKey(this.path)) {
+          const disk = readTextIfExists(this.path)
+          if (disk !== undefined && disk !== this.lastSeenText) this.options.merge(disk)
+        }
         // Everything changed up to here, the merge included, is in this render.
         seq = this.changeSeq
         const text = this.options.render()
         await writeAtomic(this.path, text)
         this.lastSeenText = text
+        this.lastStat = statKey(this.path)
       })
       this.savedSeq = Math.max(this.savedSeq, seq)
       this.options.onSaved?.()
@@ -124,5 +131,14 @@ export class SnapshotWriter {
       else remaining.push(waiter)
     }
     this.waiters = remaining
+  }
+}
+
+function statKey(path: string): string | null {
+  try {
+    const stat = statSync(path, { bigint: true })
+    return `${stat.ino}:${stat.size}:${stat.mtimeNs}`
+  } catch {
+    return null
   }
 }

@@ -118,10 +118,25 @@ export class WorkspaceModel extends ObservableV2<WorkspaceModelEvents> {
   }
 
   addProject(record: NewProjectRecord): void {
+    this.addProjects([record])
+  }
+
+  /** Adds many projects in one transaction, their ids appended to the order in one push. */
+  addProjects(records: readonly NewProjectRecord[]): void {
     this.assertWritable()
-    if (this.parts.removedProjects.has(record.id)) return
+    const fresh = records.filter((record) => !this.parts.removedProjects.has(record.id))
+    if (fresh.length === 0) return
     this.transact(() => {
       this.ensureSchema()
+      const appended: string[] = []
+      for (const record of fresh) if (this.createRecord(record)) appended.push(record.id)
+      if (appended.length > 0) this.parts.projectOrder.push(appended)
+    })
+  }
+
+  /** Writes one project record; true if its id is new to the order array. */
+  private createRecord(record: NewProjectRecord): boolean {
+    {
       const map = new Y.Map<unknown>()
       map.set(PROJECT_KEY.name, record.name)
       // PEAR-1: the default relayWorkspaceId is the project id; store only a different one.
@@ -143,8 +158,8 @@ export class WorkspaceModel extends ObservableV2<WorkspaceModelEvents> {
       // record; the order array keeps both entries and reads them deduped (MERGE-5).
       const existed = this.parts.projects.has(record.id)
       this.parts.projects.set(record.id, map)
-      if (!existed) this.parts.projectOrder.push([record.id])
-    })
+      return !existed
+    }
   }
 
   /** MERGE-4: removal wins over concurrent edits of the project and is permanent. */

@@ -27,23 +27,55 @@ export function emptyLocalState(): LocalState {
   return { activeProjectId: null, projects: {}, topLevel: {}, quarantine: [] }
 }
 
-/** LOCAL-2/LOCAL-3: the shared project as this machine sees it. Always a fresh object. */
-export function localProject(shared: SharedProject, local: LocalProjectState | undefined): Project {
-  const overlay = local?.roots
-  const roots = overlay
-    ? dedupeRoots(shared.roots.map((root) => ({ ...root, path: overlay[root.id] ?? root.path })))
-    : shared.roots.map((root) => ({ ...root }))
+/**
+ * LOCAL-2/LOCAL-3: the shared project as this machine sees it, without copying: the
+ * shared view itself when this machine has nothing of its own for it. Read-only; hand
+ * callers `cloneProject` of it.
+ */
+export function viewProject(shared: SharedProject, local: LocalProjectState | undefined): Readonly<Project> {
+  if (!local || (!local.cloudAgent && (!local.roots || Object.keys(local.roots).length === 0))) return shared
+  const overlay = local.roots
+  const roots = overlay ? dedupeRoots(shared.roots.map((root) => ({ ...root, path: overlay[root.id] ?? root.path }))) : shared.roots
   let rootPath = shared.rootPath
   if (overlay) {
     const primary = shared.roots.find((root) => root.path === shared.rootPath)
     if (primary) rootPath = overlay[primary.id] ?? rootPath
   }
-  const out: Project = {
-    ...structuredClone(shared as Project),
-    rootPath,
-    roots
+  const out: Project = { ...(shared as Project), rootPath, roots }
+  if (local.cloudAgent) out.cloudAgent = local.cloudAgent
+  return out
+}
+
+/** The local view as a fresh object the caller may mutate (API-1). */
+export function localProject(shared: SharedProject, local: LocalProjectState | undefined): Project {
+  return cloneProject(viewProject(shared, local))
+}
+
+/**
+ * A deep copy that knows a project's shape: the known fields are copied directly (an
+ * order of magnitude faster than structuredClone at 10,000 projects) and only values of
+ * unknown shape go through structuredClone.
+ */
+export function cloneProject(project: Readonly<Project>): Project {
+  const out = { ...project } as Project
+  out.roots = project.roots.map((root) => ({ id: root.id, name: root.name, path: root.path }))
+  out.channels = [...project.channels]
+  const people: Record<string, string[]> = {}
+  for (const [channel, list] of Object.entries(project.channelPeople)) people[channel] = [...list]
+  out.channelPeople = people
+  out.integrations = project.integrations.map(cloneRecord) as Project['integrations']
+  for (const [key, value] of Object.entries(out)) {
+    if (KNOWN_ARRAYS.has(key) || value === null || typeof value !== 'object') continue
+    out[key] = structuredClone(value)
   }
-  if (local?.cloudAgent) out.cloudAgent = structuredClone(local.cloudAgent)
+  return out
+}
+
+const KNOWN_ARRAYS = new Set(['roots', 'channels', 'channelPeople', 'integrations'])
+
+function cloneRecord(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(record)) out[key] = value !== null && typeof value === 'object' ? structuredClone(value) : value
   return out
 }
 

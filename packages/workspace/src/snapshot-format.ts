@@ -137,7 +137,7 @@ function stringMaps(value: unknown): Record<string, Record<string, string>> {
 }
 
 export interface SnapshotInput {
-  projects: Project[]
+  projects: ReadonlyArray<Readonly<Project>>
   local: LocalState
   workspaceId: string
   schemaMajor: number
@@ -153,30 +153,40 @@ export function renderSnapshot(input: SnapshotInput): string {
     if (state.roots && Object.keys(state.roots).length > 0) localRoots[projectId] = state.roots
     if (state.cloudAgent) localFields[projectId] = { cloudAgent: state.cloudAgent }
   }
+  // The projects are stringified once: that text is both what is written and what is hashed.
+  const projectsText = JSON.stringify(input.projects, null, 2)
   const orchard: OrchardSection = {
     format: FILE_FORMAT,
     workspaceId: input.workspaceId,
     schemaMajor: input.schemaMajor,
     encoding: 'yjs-v2+deflate',
     update: encodeUpdate(input.update),
-    viewHash: viewHash(input.projects),
+    viewHash: hashText(projectsText),
     localRoots,
     localFields,
     quarantine: local.quarantine
   }
   const file: Record<string, unknown> = {
-    projects: input.projects,
+    projects: PROJECTS_PLACEHOLDER,
     activeProjectId: local.activeProjectId,
     ...(local.relayWorkspace ? { relayWorkspace: local.relayWorkspace } : {}),
     ...local.topLevel,
     orchard
   }
-  return JSON.stringify(file, null, 2) + '\n'
+  const text = JSON.stringify(file, null, 2)
+  // Exactly what JSON.stringify(file, null, 2) would give with the projects inline.
+  return text.replace(JSON.stringify(PROJECTS_PLACEHOLDER), () => projectsText.replace(/\n/g, '\n  ')) + '\n'
 }
+
+const PROJECTS_PLACEHOLDER = '\u0000orchard:projects\u0000'
 
 /** FILE-3: detects hand edits (or an older Pear's save) to the plain part. */
 export function viewHash(projects: readonly unknown[]): string {
-  return createHash('sha256').update(JSON.stringify(projects)).digest('base64url')
+  return hashText(JSON.stringify(projects, null, 2))
+}
+
+function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('base64url')
 }
 
 /**

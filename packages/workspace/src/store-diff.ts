@@ -7,10 +7,10 @@
  * apply only what the caller changed, as the same small edits the API functions make.
  * Fields the caller did not touch are not written, so concurrent edits to them survive.
  */
-import { canonicalJson, parseProject } from './pear-rules.js'
+import { canonicalJson, isRecord, parseProject } from './pear-rules.js'
 import type { LocalState } from './local-state.js'
 import { KNOWN_PROJECT_KEYS, SCALAR_FIELDS, type RootRecord } from './doc-layout.js'
-import type { WorkspaceModel } from './WorkspaceModel.js'
+import type { NewProjectRecord, WorkspaceModel } from './WorkspaceModel.js'
 import type { JsonValue, Project, ProjectIntegration } from './types.js'
 
 export interface DiffResult {
@@ -27,13 +27,24 @@ export interface DiffResult {
 export function applyProjectsDiff(
   model: WorkspaceModel,
   local: LocalState,
-  base: readonly Project[],
+  base: ReadonlyArray<Readonly<Project>>,
   target: readonly unknown[],
-  currentView: (id: string) => Project | undefined
+  currentView: (id: string) => Readonly<Project> | undefined
 ): DiffResult {
   const result: DiffResult = { rejected: [], localChanged: false }
-  const next = new Map<string, Project>()
+  const before = new Map(base.map((project) => [project.id, project]))
+  // Unchanged entries (most of a whole-store save) are recognized by their JSON and never
+  // re-parsed: parsing every project is what made a 10,000-project saveStore slow.
+  const unchanged = new Set<string>()
+  const next = new Map<string, Readonly<Project>>()
   for (const raw of target) {
+    const id = isRecord(raw) && typeof raw.id === 'string' ? raw.id : undefined
+    const was = id === undefined ? undefined : before.get(id)
+    if (id !== undefined && was && !next.has(id) && JSON.stringify(raw) === jsonOf(was)) {
+      unchanged.add(id)
+      next.set(id, was)
+      continue
+    }
     const parsed = parseProject(raw)
     if (!parsed.ok) {
       result.rejected.push({ raw, reason: parsed.reason })
@@ -41,7 +52,7 @@ export function applyProjectsDiff(
     }
     if (!next.has(parsed.project.id)) next.set(parsed.project.id, parsed.project)
   }
-  const before = new Map(base.map((project) => [project.id, project]))
+  const added: Project[] = []
 
   model.transact(() => {
     for (const id of before.keys()) {
@@ -53,27 +64,55 @@ export function applyProjectsDiff(
       }
     }
     for (const [id, project] of next) {
+      if (unchanged.has(id)) continue
       const was = before.get(id) ?? currentView(id)
       if (was) {
         if (model.getProject(id)) result.localChanged = diffProject(model, local, was, project) || result.localChanged
       } else if (!model.isRemoved(id)) {
-        addWholeProject(model, local, project)
-        result.localChanged = true
+        added.push(project as Project)
       }
+    }
+    if (added.length > 0) {
+      addWholeProjects(model, local, added)
+      result.localChanged = true
     }
   })
   return result
 }
 
+const jsonCache = new WeakMap<object, string>()
+
+/** The JSON of a view; shared views are immutable, so each is stringified once. */
+function jsonOf(project: Readonly<Project>): string {
+  let json = jsonCache.get(project)
+  if (json === undefined) {
+    json = JSON.stringify(project)
+    jsonCache.set(project, json)
+  }
+  return json
+}
+
+/** Adds projects no replica had (in one push of their ids: a push per project walks the order array each time). */
+export function addWholeProjects(model: WorkspaceModel, local: LocalState, projects: readonly Project[]): void {
+  model.addProjects(projects.map((project) => toRecord(local, project)))
+}
+
 /** Adds a project that no replica had: its paths are this machine's, so they are the as-created ones. */
 export function addWholeProject(model: WorkspaceModel, local: LocalState, project: Project): void {
+  model.addProject(toRecord(local, project))
+}
+
+function toRecord(local: LocalState, project: Project): NewProjectRecord {
   const scalars: Partial<Record<(typeof SCALAR_FIELDS)[number], JsonValue>> = {}
   for (const field of SCALAR_FIELDS) {
     if (field === 'name' || field === 'relayWorkspaceId') continue
     const value = project[field]
     if (value !== undefined) scalars[field] = value as JsonValue
   }
-  model.addProject({
+  if (project.cloudAgent) {
+    local.projects[project.id] = { ...local.projects[project.id], cloudAgent: project.cloudAgent }
+  }
+  return {
     id: project.id,
     name: project.name,
     relayWorkspaceId: project.relayWorkspaceId,
@@ -84,14 +123,11 @@ export function addWholeProject(model: WorkspaceModel, local: LocalState, projec
     integrations: project.integrations,
     scalars,
     extra: extraKeys(project)
-  })
-  if (project.cloudAgent) {
-    local.projects[project.id] = { ...local.projects[project.id], cloudAgent: project.cloudAgent }
   }
 }
 
 /** Field-by-field edits from `was` to `now`. Returns true if local state changed. */
-function diffProject(model: WorkspaceModel, local: LocalState, was: Project, now: Project): boolean {
+function diffProject(model: WorkspaceModel, local: LocalState, was: Readonly<Project>, now: Readonly<Project>): boolean {
   if (JSON.stringify(was) === JSON.stringify(now)) return false
   const id = now.id
   let localChanged = false
@@ -183,7 +219,7 @@ function diffIntegrations(
   }
 }
 
-function extraKeys(project: Project): Record<string, JsonValue> {
+function extraKeys(project: Readonly<Project>): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {}
   for (const [key, value] of Object.entries(project)) {
     if (!KNOWN_PROJECT_KEYS.has(key) && value !== undefined) out[key] = value as JsonValue

@@ -196,6 +196,20 @@ describe('replicas converge', () => {
   afterAll(cleanup)
   let runId = 0
 
+  it('[FILE-5] regression (seed 2040862834): an update still waiting for its dependencies survives a restart', async () => {
+    const fileOf = (index: number) => ({ file: join(dir, `pending-${index}.json`), saveDelayMs: 1 })
+    const network = new ReplicaNetwork()
+    const [a, b] = [network.add(fileOf(0)), network.add(fileOf(1))] as [Replica, Replica]
+    const project = a.store.addProject('general', '/src/a')
+    a.store.updateProject(project.id, { name: 'ÄRGER' })
+    network.deliver(b, 1, false) // the rename arrives before the project it renames
+    await network.restart(b, fileOf(1))
+    network.deliverAll()
+    checkConverged(network)
+    expect(b.store.loadStore().projects.map((p) => p.name)).toEqual(['ÄRGER'])
+    await Promise.all(network.replicas.map((replica) => replica.store.close()))
+  })
+
   it('[FILE-4] [FILE-2] replicas restarting from their own projects.json keep offline edits and converge', async () => {
     const restartArb = fc.record({ s: fc.constant('restart' as const), r: fc.nat(4) })
     await fc.assert(
