@@ -9,6 +9,7 @@ import { FrameKind, type Frame, type LeaseRecord } from '@orchard/protocol'
 import { ObservableV2 } from 'lib0/observable'
 import type * as Y from 'yjs'
 import { RelayRequestError, type RelayProvider } from './RelayProvider.js'
+import { TerminalMirror } from './terminal/TerminalMirror.js'
 
 export interface SpawnRequest {
   agentId: string
@@ -17,7 +18,21 @@ export interface SpawnRequest {
   options: unknown
 }
 
+/**
+ * What a broker calls as its agents run (TERM-1): output is published as numbered bytes,
+ * a restart starts a new generation, an exit and a size change are reported.
+ */
+export interface TerminalSink {
+  output(agentId: string, data: Uint8Array): void
+  /** The agent's process restarted: a new generation starts at offset 0. */
+  restarted(agentId: string): void
+  exited(agentId: string, exitCode: number | null, signal: number | null): void
+  resized(agentId: string, cols: number, rows: number): void
+}
+
 export interface BrokerHost {
+  /** Called once when the broker is connected: where to publish output. */
+  attach?(sink: TerminalSink): void
   /** Starts the agent. Resolve with what others should see about it (pid, size); reject with an Error whose message they see. */
   spawn(request: SpawnRequest): Promise<unknown>
   /** Stops the agent. Stopping one that is not running must succeed. */
@@ -32,8 +47,15 @@ export type HostBindingEvents = {
   'input-refused': (refused: { agentId: string; epoch: number; highest: number }) => void
 }
 
-export class HostBinding extends ObservableV2<HostBindingEvents> {
+interface PublishedTerminal {
+  generation: number
+  offset: number
+  mirror: TerminalMirror
+}
+
+export class HostBinding extends ObservableV2<HostBindingEvents> implements TerminalSink {
   private readonly highest = new Map<string, number>()
+  private readonly terminals = new Map<string, PublishedTerminal>()
   private readonly offFrame: () => void
   private readonly offLeases: () => void
   refusedInputs = 0
@@ -55,6 +77,12 @@ export class HostBinding extends ObservableV2<HostBindingEvents> {
         await broker.stop(request.agentId)
         return null
       }
+      if (method === 'host.snapshot') {
+        const terminal = typeof request.agentId === 'string' ? this.terminals.get(request.agentId) : undefined
+        if (!terminal) throw new RelayRequestError('not-found', `This host has no terminal for ${String(request.agentId)}.`)
+        const generation = terminal.generation
+        return { generation, ...(await terminal.mirror.snapshot()) }
+      }
       throw new RelayRequestError('not-found', `This host does not serve "${method}".`)
     })
     const onFrame = (frame: Frame) => this.onFrame(frame)
@@ -68,6 +96,48 @@ export class HostBinding extends ObservableV2<HostBindingEvents> {
     leases.observe(onLeases)
     onLeases()
     this.offLeases = () => leases.unobserve(onLeases)
+    broker.attach?.(this)
+  }
+
+  // ------------------------------------------------------------ TerminalSink
+
+  /** TERM-1: publishes output with its generation and byte offset; keeps the screen for snapshots. */
+  output(agentId: string, data: Uint8Array): void {
+    const terminal = this.terminal(agentId)
+    terminal.mirror.write(data)
+    this.provider.sendFrame({ kind: FrameKind.termOutput, channel: agentId, generation: terminal.generation, offset: terminal.offset, data })
+    // Offsets advance even while disconnected: viewers then get a gap and a snapshot.
+    terminal.offset += data.byteLength
+  }
+
+  restarted(agentId: string): void {
+    const previous = this.terminals.get(agentId)
+    previous?.mirror.dispose()
+    this.terminals.set(agentId, { generation: (previous?.generation ?? 0) + 1, offset: 0, mirror: new TerminalMirror() })
+  }
+
+  exited(agentId: string, exitCode: number | null, signal: number | null): void {
+    void this.provider.request('agent.exited', { agentId, exitCode, signal }).catch(() => undefined)
+  }
+
+  resized(agentId: string, cols: number, rows: number): void {
+    this.terminal(agentId).mirror.resize(cols, rows)
+    void this.provider.request('terminal.size', { agentId, cols, rows }).catch(() => undefined)
+  }
+
+  /** Where an agent's published stream is: generation and next byte offset. */
+  published(agentId: string): { generation: number; offset: number } | undefined {
+    const terminal = this.terminals.get(agentId)
+    return terminal ? { generation: terminal.generation, offset: terminal.offset } : undefined
+  }
+
+  private terminal(agentId: string): PublishedTerminal {
+    let terminal = this.terminals.get(agentId)
+    if (!terminal) {
+      terminal = { generation: 1, offset: 0, mirror: new TerminalMirror() }
+      this.terminals.set(agentId, terminal)
+    }
+    return terminal
   }
 
   /** The highest epoch this host has seen for an agent (0 if none). */
@@ -76,6 +146,8 @@ export class HostBinding extends ObservableV2<HostBindingEvents> {
   }
 
   override destroy(): void {
+    for (const terminal of this.terminals.values()) terminal.mirror.dispose()
+    this.terminals.clear()
     this.provider.onRequest(null)
     this.offFrame()
     this.offLeases()

@@ -33,6 +33,7 @@ import { HostBinding, type BrokerHost } from './BrokerHost.js'
 import { LeaseKeeper, type LeaseLost } from './LeaseKeeper.js'
 import { PresenceView } from './PresenceView.js'
 import { RelayProvider, RelayRequestError, type StopReason } from './RelayProvider.js'
+import { TerminalStream } from './terminal/TerminalStream.js'
 import type { TransportFactory } from './transport.js'
 import { webSocketTransport } from './WebSocketTransport.js'
 
@@ -307,6 +308,11 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
   resize(agentId: string, cols: number, rows: number): void {
     const lease = this.heldLease(agentId)
     this.provider.sendFrame({ kind: FrameKind.termResize, channel: agentId, epoch: lease.epoch, cols, rows })
+  }
+
+  /** TERM-5: watches an agent's terminal, from the oldest byte available or from a saved position. */
+  terminal(agentId: string, from?: { generation: number; offset: number }): TerminalStream {
+    return new TerminalStream(this.provider, agentId, from)
   }
 
   /** HOST-1: makes this instance the one that runs agents for projects whose host it is. */

@@ -15,6 +15,7 @@ import { SYNC_STEP1, decodeSyncMessage } from './docs/sync-messages.js'
 import { AgentCoordinator } from './coordination/AgentCoordinator.js'
 import { LeaseManager } from './coordination/LeaseManager.js'
 import { PresenceHub } from './presence/PresenceHub.js'
+import { TerminalHub } from './terminals/TerminalHub.js'
 import type { RelayCore } from './RelayCore.js'
 import { WorkspaceModel } from '@orchard/workspace'
 
@@ -27,6 +28,7 @@ export class WorkspaceRoom {
   readonly presence: PresenceHub
   readonly leases: LeaseManager
   readonly agents: AgentCoordinator
+  readonly terminals: TerminalHub
   unloadTimer: NodeJS.Timeout | null = null
   private model: WorkspaceModel | null = null
 
@@ -40,6 +42,7 @@ export class WorkspaceRoom {
     this.presence = new PresenceHub(() => this.peers, WORKSPACE_CHANNEL, core.limits.awarenessIntervalMs)
     this.leases = new LeaseManager(this, core.storage, core.clock, core.limits.leaseTtlMs)
     this.agents = new AgentCoordinator(this, core.hostRequests, this.leases, core.limits.hostTimeoutMs)
+    this.terminals = new TerminalHub(this, core.hostRequests, core.limits)
   }
 
   /** The workspace doc read through the model, for the few decisions that need it (a project's host). */
@@ -247,6 +250,7 @@ export class WorkspaceRoom {
   close(): void {
     this.presence.close()
     this.leases.close()
+    this.terminals.close()
     this.model?.destroy()
     this.workspaceDoc.dispose()
     this.control.doc.destroy()

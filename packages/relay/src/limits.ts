@@ -24,6 +24,12 @@ export interface RelayLimits {
   leaseTtlMs: number
   /** How long the relay waits for a host instance to spawn or stop an agent. */
   hostTimeoutMs: number
+  /** Output kept per terminal for viewers to resume from (TERM-2). */
+  terminalRingBytes: number
+  /** A viewer whose socket has more than this queued is skipped ahead, not buffered (TERM-3). */
+  viewerHighWaterBytes: number
+  /** Largest keystroke frame accepted (TERM-6). */
+  maxInputBytes: number
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -38,5 +44,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   activityLimit: 200,
   compactAfterUpdates: 500,
   leaseTtlMs: 30_000,
-  hostTimeoutMs: 30_000
+  hostTimeoutMs: 30_000,
+  terminalRingBytes: 1024 * 1024,
+  viewerHighWaterBytes: 1024 * 1024,
+  maxInputBytes: 64 * 1024
 }

@@ -208,6 +208,10 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       case FrameKind.hello:
         this.sendFrame(errorFrame('bad-frame', 'HELLO was already received on this connection; it was ignored.'))
         return
+      case FrameKind.ack:
+        if (frame.channel === 'workspace' || frame.channel === 'control') return
+        this.core.handleStreamFrame(room, this, frame)
+        return
       default:
         this.core.handleStreamFrame(room, this, frame)
     }

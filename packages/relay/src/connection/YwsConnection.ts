@@ -121,6 +121,10 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
     this.closed()
   }
 
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount
+  }
+
   setRole(role: MemberRole): void {
     ;(this.identity as { role: MemberRole }).role = role
   }

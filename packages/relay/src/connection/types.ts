@@ -32,4 +32,6 @@ export interface RoomPeer extends DocSubscriber, PresencePeer {
   close(code: number, reason: string): void
   /** ROLE-2: a role change applies to a live socket at once. */
   setRole(role: MemberRole): void
+  /** Bytes queued on the socket (TERM-3: a backed-up viewer is skipped ahead). */
+  readonly bufferedAmount: number
 }

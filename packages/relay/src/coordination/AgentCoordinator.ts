@@ -43,6 +43,25 @@ export class AgentCoordinator {
     return this.room.control.agents.get(agentId)
   }
 
+  /** STOP-4: the process ended by itself; it is stopped for everyone and its lease ends. */
+  exited(agentId: string, exitCode: number | null, signal: number | null): AgentRecord {
+    const agent = this.get(agentId) as AgentRecord
+    if (agent.status === 'stopped' || agent.status === 'failed') return agent
+    const stopped: AgentRecord = { ...agent, status: 'stopped', updatedAt: Date.now(), info: { ...(isObject(agent.info) ? agent.info : {}), exitCode, signal } }
+    this.room.control.setAgent(stopped)
+    this.leases.drop(agentId)
+    this.room.recordActivity(null, 'exited', { agentId, agentName: agent.name, projectId: agent.projectId, exitCode, signal })
+    return stopped
+  }
+
+  /** TERM-7: the terminal's size as the host last set it, in the agent record everyone reads. */
+  resized(agentId: string, cols: number, rows: number): AgentRecord {
+    const agent = this.get(agentId) as AgentRecord
+    const next: AgentRecord = { ...agent, updatedAt: Date.now(), info: { ...(isObject(agent.info) ? agent.info : {}), cols, rows } }
+    this.room.control.setAgent(next)
+    return next
+  }
+
   /** SPAWN-1: identical spawns in flight coalesce; the first caller's request does the work. */
   spawn(peer: RoomPeer, params: SpawnParams): Promise<AgentRecord> {
     if (!can(peer.identity.role, 'agent.spawn')) return Promise.reject(new RpcError('forbidden', REFUSALS['agent.spawn']))
@@ -168,4 +187,8 @@ export function freeName(requested: string, taken: ReadonlySet<string>): string 
     if (!taken.has(candidate)) return candidate
   }
   throw new RpcError('conflict', `Too many agents named "${requested}" are running; stop some first.`)
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

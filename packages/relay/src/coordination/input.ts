@@ -9,6 +9,7 @@ import { RpcError } from '../rpc/RpcError.js'
 import type { WorkspaceRoom } from '../WorkspaceRoom.js'
 
 export function routeStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Frame): void {
+  if (room.terminals.handle(peer, frame)) return
   if (frame.kind !== 12 && frame.kind !== 13) {
     peer.sendFrame(errorFrame('bad-frame', `This relay does not accept frame kind ${frame.kind} from clients.`, { kind: frame.kind }, frame.channel))
     return
@@ -16,6 +17,9 @@ export function routeStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Fra
   const agentId = frame.channel
   try {
     if (!can(peer.identity.role, 'terminal.input')) throw new RpcError('forbidden', REFUSALS['terminal.input'])
+    if (frame.kind === 12 && frame.data.byteLength > room.core.limits.maxInputBytes) {
+      throw new RpcError('too-large', `${frame.data.byteLength} bytes of input in one frame is over the relay's limit of ${room.core.limits.maxInputBytes}; send it in smaller pieces.`)
+    }
     const agent = room.agents.get(agentId)
     if (!agent) throw new RpcError('not-found', `There is no agent ${agentId} in this workspace.`)
     room.leases.checkInput(peer, agentId, frame.epoch)

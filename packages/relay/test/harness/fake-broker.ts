@@ -3,7 +3,7 @@
  * can be told to be slow or to fail. Real PTYs are in examples/pty-host and the terminal
  * tests; coordination only needs to see who asked what.
  */
-import type { BrokerHost, SpawnRequest } from '@orchard/client'
+import type { BrokerHost, SpawnRequest, TerminalSink } from '@orchard/client'
 
 export class FakeBroker implements BrokerHost {
   readonly spawned: SpawnRequest[] = []
@@ -13,6 +13,16 @@ export class FakeBroker implements BrokerHost {
   delayMs = 0
   failWith: string | null = null
   private readonly running = new Set<string>()
+  sink: TerminalSink | null = null
+
+  attach(sink: TerminalSink): void {
+    this.sink = sink
+  }
+
+  /** Publishes output as the agent's process would. */
+  print(agentId: string, text: string | Uint8Array): void {
+    this.sink?.output(agentId, typeof text === 'string' ? new TextEncoder().encode(text) : text)
+  }
 
   async spawn(request: SpawnRequest): Promise<unknown> {
     this.spawned.push(request)

@@ -1,0 +1,2 @@
+export { NodePtyBroker } from './NodePtyBroker.js'
+export type { PtySpawnOptions } from './NodePtyBroker.js'
