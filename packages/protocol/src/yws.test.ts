@@ -5,7 +5,7 @@ import * as encoding from 'lib0/encoding'
 import * as authProtocol from 'y-protocols/auth'
 import * as syncProtocol from 'y-protocols/sync'
 import { FrameDecodeError, FrameKind, decodeFrame, decodeYwsMessage, encodeFrame, encodeYwsMessage, syncFrame, type YwsMessage } from './index.js'
-import { fuzzParams } from '../test/harness/fuzz.js'
+import { fuzzParams } from './testing/index.js'
 import { raw, thrown } from '../test/harness/raw.js'
 
 // Each helper writes a message exactly as y-websocket's provider (src/y-websocket.js) and

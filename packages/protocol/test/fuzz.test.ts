@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FrameDecodeError, decodeFrame, encodeFrame, isFrameKind } from '../src/index.js'
 import { anyFrame } from './harness/arbitraries.js'
-import { fuzzParams } from './harness/fuzz.js'
+import { fuzzParams } from '../src/testing/index.js'
 import { applyMutation, mutation } from './harness/mutate.js'
 
 /** The WIRE-4 oracle: a Frame with a known kind comes back, or FrameDecodeError is thrown. */

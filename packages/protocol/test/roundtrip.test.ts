@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FrameDecodeError, FrameKind, decodeFrame, encodeFrame, type Frame } from '../src/index.js'
 import { anyFrame, frameArbitraries } from './harness/arbitraries.js'
-import { fuzzParams } from './harness/fuzz.js'
+import { fuzzParams } from '../src/testing/index.js'
 
 const jsonKinds: ReadonlySet<number> = new Set([
   FrameKind.hello, FrameKind.welcome, FrameKind.rpcRequest, FrameKind.rpcResponse, FrameKind.error, FrameKind.event

@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { WorkspaceSession } from '@orchard/client'
-import { fuzzRuns } from '@orchard/workspace/testing'
+import { fuzzParams } from '@orchard/protocol/testing'
 import { eventually } from '@orchard/relay/testing'
 import { FakeBroker } from './harness/fake-broker.js'
 import { testWorkspace } from './harness/workspace.js'
@@ -118,13 +118,11 @@ async function run(steps: Step[]): Promise<void> {
   }
 }
 
-const seed = process.env.ORCHARD_SEED ? Number(process.env.ORCHARD_SEED) : undefined
-
 describe('lease safety', () => {
   it('[LEASE-3] [LEASE-6] no epoch ever accepts input from two instances, and epochs never go back', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 40 }), (steps) => run(steps)),
-      { numRuns: fuzzRuns(25), ...(seed !== undefined ? { seed } : {}) }
+      fuzzParams(25)
     )
   }, 120_000)
 })

@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WorkspaceSession } from '@orchard/client'
-import { fuzzRuns } from '@orchard/workspace/testing'
+import { fuzzParams } from '@orchard/protocol/testing'
 import { eventually, startTestRelay, type TestRelay } from '@orchard/relay/testing'
 
 let relay: TestRelay
@@ -98,8 +98,6 @@ async function run(count: number, steps: Step[]): Promise<void> {
   }
 }
 
-const seed = process.env.ORCHARD_SEED ? Number(process.env.ORCHARD_SEED) : undefined
-
 describe('offline edits through the relay', () => {
   it('[PROVIDER-1] regression (found by this property): disconnect() then connect() at once reconnects instead of stopping', async () => {
     const { credential } = await relay.core.createWorkspace('race', 'Owner')
@@ -117,7 +115,7 @@ describe('offline edits through the relay', () => {
   it('[PROVIDER-1] random edits and disconnects on 2-3 instances converge after reconnect', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 2, max: 3 }), fc.array(step, { minLength: 5, maxLength: 30 }), (count, steps) => run(count, steps)),
-      { numRuns: fuzzRuns(12), ...(seed !== undefined ? { seed } : {}) }
+      fuzzParams(12)
     )
     expect(relay.core.metrics.updatesTotal).toBeGreaterThan(0)
   }, 120_000)

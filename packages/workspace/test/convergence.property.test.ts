@@ -9,7 +9,8 @@ import fc from 'fast-check'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseProject, type StoreData } from '@orchard/workspace'
-import { fuzzRuns, tempDir } from '@orchard/workspace/testing'
+import { fuzzParams } from '@orchard/protocol/testing'
+import { tempDir } from '@orchard/workspace/testing'
 import { ReplicaNetwork, type Replica } from './harness/replica-network.js'
 
 const word = fc.constantFrom('general', 'Frontend', 'ops', 'Release Notes', 'ops', 'ÄRGER', '', 'ana', 'Ben', 'ben ')
@@ -182,13 +183,11 @@ function run(replicaCount: number, steps: Step[]): void {
   checkConverged(network)
 }
 
-const seed = process.env.ORCHARD_SEED ? Number(process.env.ORCHARD_SEED) : undefined
-
 describe('replicas converge', () => {
   it('[MERGE-3] [STORE-1] random API ops, delays, duplicates and offline stretches converge to one valid view', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 5 }), fc.array(stepArb, { minLength: 5, maxLength: 80 }), (count, steps) => run(count, steps)),
-      { numRuns: fuzzRuns(400), ...(seed !== undefined ? { seed } : {}) }
+      fuzzParams(400)
     )
   })
 
@@ -234,7 +233,7 @@ describe('replicas converge', () => {
           await Promise.all(network.replicas.map((replica) => replica.store.close()))
         }
       ),
-      { numRuns: fuzzRuns(30), ...(seed !== undefined ? { seed } : {}) }
+      fuzzParams(30)
     )
   }, 120_000)
 })

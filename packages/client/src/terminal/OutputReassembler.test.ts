@@ -1,9 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { fuzzParams } from '@orchard/protocol/testing'
 import { OutputReassembler, type Delivery } from './OutputReassembler.js'
 
-const runs = Number.parseInt(process.env.ORCHARD_FUZZ_RUNS ?? '', 10) || 300
-const seed = process.env.ORCHARD_SEED ? Number(process.env.ORCHARD_SEED) : undefined
 
 /** What a viewer sees: frames in order per connection; a reconnect resends from an older point. */
 type Event = { t: 'chunk'; size: number } | { t: 'duplicate'; back: number } | { t: 'reconnect'; back: number } | { t: 'gap'; skip: number }
@@ -63,7 +62,7 @@ describe('OutputReassembler', () => {
           at += d.data.length
         }
       }),
-      { numRuns: runs, ...(seed !== undefined ? { seed } : {}) }
+      fuzzParams(300)
     )
   })
 
@@ -84,7 +83,7 @@ describe('OutputReassembler', () => {
         }
         expect(at).toBe(host.length)
       }),
-      { numRuns: runs, ...(seed !== undefined ? { seed } : {}) }
+      fuzzParams(300)
     )
   })
 

@@ -17,9 +17,3 @@ export function recordingLogger(): StoreLogger & { lines: string[] } {
   const lines: string[] = []
   return { lines, warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) }
 }
-
-/** Fast-check run count: small by default, raised by ORCHARD_FUZZ_RUNS for long runs. */
-export function fuzzRuns(defaultRuns: number): number {
-  const fromEnv = Number.parseInt(process.env.ORCHARD_FUZZ_RUNS ?? '', 10)
-  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : defaultRuns
-}

@@ -1,26 +1,8 @@
 /** Small helpers shared by the storage contract suites. */
 import { isDeepStrictEqual } from 'node:util'
-import type { Parameters } from 'fast-check'
 import * as Y from 'yjs'
 
-function envInt(name: string): number | undefined {
-  const raw = process.env[name]
-  if (raw === undefined || raw.trim() === '') return undefined
-  const n = Number(raw)
-  if (!Number.isSafeInteger(n)) throw new Error(`${name} must be an integer, got ${raw}`)
-  return n
-}
-
-/**
- * Property-test budget, as in @orchard/protocol's harness: ORCHARD_FUZZ_RUNS raises the run
- * count, ORCHARD_SEED replays a failure (fast-check prints the seed when a property fails).
- */
-export function fuzzParams<T>(defaultRuns: number): Parameters<T> {
-  const params: Parameters<T> = { numRuns: envInt('ORCHARD_FUZZ_RUNS') ?? defaultRuns, randomType: 'xoroshiro128plus' }
-  const seed = envInt('ORCHARD_SEED')
-  if (seed !== undefined) params.seed = seed
-  return params
-}
+export { fuzzParams } from '@orchard/protocol/testing'
 
 export function bytes(...values: number[]): Uint8Array {
   return Uint8Array.from(values)

@@ -1,0 +1,1 @@
+export { fuzzParams } from './fuzz.js'
