@@ -170,6 +170,10 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
         },
         text
       )
+      // The save timer does not keep a process alive; if the event loop empties with a save
+      // pending (an app that never called flush or close), save before exiting (FILE-11).
+      openStores.add(this)
+      if (openStores.size === 1) process.on('beforeExit', saveOpenStores)
       // A legacy or hand-edited file is rewritten with its replica right away.
       if (parsed && (parsed.needsRewrite || !parsed.snapshot.orchard) && !this.readOnlyReason) this.writer.markDirty()
     }
@@ -407,8 +411,15 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   /** Resolves once every change made so far is durable on disk. */
   flush = (): Promise<void> => this.writer?.flush() ?? Promise.resolve()
 
+  /** @internal FILE-11: called when the process's event loop empties. */
+  saveIfDirty(): void {
+    if (this.writer?.dirty) void this.writer.flush().catch(() => undefined)
+  }
+
   /** Saves what is pending and detaches from the doc. */
   close = async (): Promise<void> => {
+    openStores.delete(this)
+    if (openStores.size === 0) process.off('beforeExit', saveOpenStores)
     await this.writer?.close()
     this.model.destroy()
     super.destroy()
@@ -633,6 +644,13 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     this.problems.push(problem)
     this.emit('error', [problem])
   }
+}
+
+/** Stores with a file, so one beforeExit listener can save them all (FILE-11). */
+const openStores = new Set<PearStore>()
+
+function saveOpenStores(): void {
+  for (const store of openStores) store.saveIfDirty()
 }
 
 function pendingSignature(doc: Y.Doc): string {

@@ -282,3 +282,14 @@ describe('joining with a legacy file', () => {
     expect(open(file).store.getLocalValue('orchardMember')).toEqual({ memberId: 'm1', role: 'viewer' })
   })
 })
+
+describe('exiting without flush', () => {
+  it('[FILE-11] a process that ends without flush or close still saves its last edit', async () => {
+    const { file } = setup()
+    const { execFileSync } = await import('node:child_process')
+    const { fileURLToPath } = await import('node:url')
+    const script = fileURLToPath(new URL('./fixtures/exit-without-flush.ts', import.meta.url))
+    execFileSync(process.execPath, ['--import', 'tsx', script, file], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), timeout: 20_000 })
+    expect(JSON.parse(readFileSync(file, 'utf8')).projects.map((project: { name: string }) => project.name)).toEqual(['Saved on exit'])
+  }, 30_000)
+})
