@@ -49,9 +49,16 @@ export type HostBindingEvents = {
 
 interface PublishedTerminal {
   generation: number
+  /** Offset of the next byte to publish (after `pending`). */
   offset: number
   mirror: TerminalMirror
+  /** Output of this event-loop turn, sent as one frame at its end. */
+  pending: Uint8Array[]
+  pendingBytes: number
 }
+
+/** Output is sent as one frame per agent per turn, split past this size. */
+const MAX_OUTPUT_FRAME = 256 * 1024
 
 export class HostBinding extends ObservableV2<HostBindingEvents> implements TerminalSink {
   private readonly highest = new Map<string, number>()
@@ -80,6 +87,8 @@ export class HostBinding extends ObservableV2<HostBindingEvents> implements Term
       if (method === 'host.snapshot') {
         const terminal = typeof request.agentId === 'string' ? this.terminals.get(request.agentId) : undefined
         if (!terminal) throw new RelayRequestError('not-found', `This host has no terminal for ${String(request.agentId)}.`)
+        // The relay must have every byte the snapshot covers before it hears the answer.
+        this.flushOutput(request.agentId as string, terminal)
         const generation = terminal.generation
         return { generation, ...(await terminal.mirror.snapshot()) }
       }
@@ -101,22 +110,52 @@ export class HostBinding extends ObservableV2<HostBindingEvents> implements Term
 
   // ------------------------------------------------------------ TerminalSink
 
-  /** TERM-1: publishes output with its generation and byte offset; keeps the screen for snapshots. */
+  /**
+   * TERM-1: publishes output with its generation and byte offset, and keeps the screen
+   * for snapshots. A chatty process reads its PTY thousands of times a second; the reads
+   * of one turn go out as one frame, so the host stays well inside the relay's limits.
+   */
   output(agentId: string, data: Uint8Array): void {
+    if (data.byteLength === 0) return
     const terminal = this.terminal(agentId)
     terminal.mirror.write(data)
+    terminal.pending.push(data)
+    terminal.pendingBytes += data.byteLength
+    if (terminal.pendingBytes >= MAX_OUTPUT_FRAME) this.flushOutput(agentId, terminal)
+    else this.scheduleFlush()
+  }
+
+  restarted(agentId: string): void {
+    const previous = this.terminals.get(agentId)
+    if (previous) this.flushOutput(agentId, previous)
+    previous?.mirror.dispose()
+    this.terminals.set(agentId, { generation: (previous?.generation ?? 0) + 1, offset: 0, mirror: new TerminalMirror(), pending: [], pendingBytes: 0 })
+  }
+
+  private flushScheduled = false
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      for (const [agentId, terminal] of this.terminals) this.flushOutput(agentId, terminal)
+    })
+  }
+
+  private flushOutput(agentId: string, terminal: PublishedTerminal): void {
+    if (terminal.pendingBytes === 0) return
+    const data = terminal.pending.length === 1 ? (terminal.pending[0] as Uint8Array) : Buffer.concat(terminal.pending)
+    terminal.pending = []
+    terminal.pendingBytes = 0
     this.provider.sendFrame({ kind: FrameKind.termOutput, channel: agentId, generation: terminal.generation, offset: terminal.offset, data })
     // Offsets advance even while disconnected: viewers then get a gap and a snapshot.
     terminal.offset += data.byteLength
   }
 
-  restarted(agentId: string): void {
-    const previous = this.terminals.get(agentId)
-    previous?.mirror.dispose()
-    this.terminals.set(agentId, { generation: (previous?.generation ?? 0) + 1, offset: 0, mirror: new TerminalMirror() })
-  }
-
   exited(agentId: string, exitCode: number | null, signal: number | null): void {
+    const terminal = this.terminals.get(agentId)
+    if (terminal) this.flushOutput(agentId, terminal)
     void this.provider.request('agent.exited', { agentId, exitCode, signal }).catch(() => undefined)
   }
 
@@ -125,16 +164,16 @@ export class HostBinding extends ObservableV2<HostBindingEvents> implements Term
     void this.provider.request('terminal.size', { agentId, cols, rows }).catch(() => undefined)
   }
 
-  /** Where an agent's published stream is: generation and next byte offset. */
+  /** Where an agent's published stream is: generation and next byte offset (output of this turn included). */
   published(agentId: string): { generation: number; offset: number } | undefined {
     const terminal = this.terminals.get(agentId)
-    return terminal ? { generation: terminal.generation, offset: terminal.offset } : undefined
+    return terminal ? { generation: terminal.generation, offset: terminal.offset + terminal.pendingBytes } : undefined
   }
 
   private terminal(agentId: string): PublishedTerminal {
     let terminal = this.terminals.get(agentId)
     if (!terminal) {
-      terminal = { generation: 1, offset: 0, mirror: new TerminalMirror() }
+      terminal = { generation: 1, offset: 0, mirror: new TerminalMirror(), pending: [], pendingBytes: 0 }
       this.terminals.set(agentId, terminal)
     }
     return terminal

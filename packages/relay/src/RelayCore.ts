@@ -89,7 +89,7 @@ export class RelayCore {
     registerMembership(this.rpc)
     registerCoordination(this.rpc)
     this.responseHandler = (peer, frame) => this.hostRequests.answer(peer, frame)
-    this.streamHandler = (room, peer, frame) => routeStreamFrame(room, peer, frame)
+    this.streamHandler = (room, peer, frame, raw) => routeStreamFrame(room, peer, frame, raw)
   }
 
   /** An Orchard-protocol connection: the peer says HELLO first. */
@@ -219,15 +219,15 @@ export class RelayCore {
   responseHandler: ((peer: RoomPeer, frame: RpcResponseFrame) => void) | null = null
 
   /** Terminal frames; the terminal hub wires this. */
-  handleStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Frame): void {
+  handleStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Frame, raw?: Uint8Array): void {
     if (this.streamHandler) {
-      this.streamHandler(room, peer, frame)
+      this.streamHandler(room, peer, frame, raw)
       return
     }
     peer.sendFrame(errorFrame('bad-frame', `This relay does not accept frame kind ${frame.kind} from clients.`, { kind: frame.kind }, frame.channel))
   }
 
-  streamHandler: ((room: WorkspaceRoom, peer: RoomPeer, frame: Frame) => void) | null = null
+  streamHandler: ((room: WorkspaceRoom, peer: RoomPeer, frame: Frame, raw?: Uint8Array) => void) | null = null
 
   metricsText(): string {
     return this.metrics.render({ docsLoaded: this.loaded.size * 2, workspacesLoaded: this.loaded.size })

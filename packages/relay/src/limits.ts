@@ -8,6 +8,8 @@ export interface RelayLimits {
   framesPerSecond: number
   /** Sustained bytes per second per connection (burst: twice this). */
   bytesPerSecond: number
+  /** Sustained terminal-output bytes per second from a host connection (burst: twice this). */
+  outputBytesPerSecond: number
   /** A socket that has not said HELLO by then is closed (4400). */
   helloTimeoutMs: number
   /** Malformed frames tolerated before the socket is closed (4400). */
@@ -37,6 +39,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxDocBytes: 64 * 1024 * 1024,
   framesPerSecond: 2_000,
   bytesPerSecond: 32 * 1024 * 1024,
+  outputBytesPerSecond: 256 * 1024 * 1024,
   helloTimeoutMs: 10_000,
   maxBadFrames: 20,
   awarenessIntervalMs: 20,

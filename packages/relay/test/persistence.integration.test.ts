@@ -41,6 +41,8 @@ describe('durability', () => {
           seqOf[written] = writer.sentUpdates()
         }
       }, 1)
+      // The kill lands at a random moment after the relay has acknowledged something.
+      await eventually(() => writer.ackedUpdates() > 0, { what: 'a first acknowledgement', timeoutMs: 20_000 })
       await new Promise((resolve) => setTimeout(resolve, delay))
       const ackedBeforeKill = writer.ackedUpdates()
       await relay.kill()

@@ -152,3 +152,40 @@ describe('terminal fan-out', () => {
     expect(broker.written).toEqual([])
   })
 })
+
+describe('terminal load', () => {
+  it('[LIMIT-3] [TERM-1] a chatty agent does not get its host rate-limited: output has its own budget and each turn is one frame', async () => {
+    await ws.close()
+    ws = await testWorkspace({ framesPerSecond: 50 })
+    host = await ws.session({ instanceId: 'host' })
+    broker = new FakeBroker()
+    host.host(broker)
+    projectId = host.store.addProject('Pear', '/src/pear').id
+    host.store.setProjectHost(projectId, { instanceId: 'host' })
+    await host.provider.whenPersisted()
+    agent = await host.spawn(projectId, 'yes')
+    const viewer = await ws.session({ credential: await ws.member('viewer', 'vic'), instanceId: 'vic' })
+    const seen = collect(viewer.terminal(agent.id))
+    let expected = ''
+    for (let turn = 0; turn < 40; turn++) {
+      for (let read = 0; read < 100; read++) {
+        broker.print(agent.id, 'y\n')
+        expected += 'y\n'
+      }
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await eventually(() => seen.text.length === expected.length, { what: 'every byte of 4,000 reads' })
+    expect(host.provider.status).toBe('connected')
+    expect(seen.gaps).toEqual([])
+  })
+
+  it('[STOP-1] [TERM-3] a stopped agent\'s terminal is freed; ring chunks hold the host\'s bytes once', async () => {
+    broker.print(agent.id, 'x'.repeat(1_000))
+    const room = await ws.core.room(ws.workspaceId)
+    await eventually(() => room.terminals.channels.get(agent.id)?.ring.end === 1_000, { what: 'output at the relay' })
+    const [chunk] = room.terminals.channels.get(agent.id)!.ring.readFrom(0, () => new Uint8Array())
+    expect(chunk!.data.buffer).toBe(chunk!.frame.buffer) // the data is a view into the forwarded frame
+    await host.stop(agent.id)
+    expect(room.terminals.channels.has(agent.id)).toBe(false)
+  })
+})

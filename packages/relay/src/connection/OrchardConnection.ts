@@ -41,6 +41,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
   private readonly acks = new Map<string, AckTracker>()
   private readonly frames: RateLimiter
   private readonly bytes: RateLimiter
+  private readonly outputBytes: RateLimiter
   private badFrames = 0
   private readonly helloTimer: NodeJS.Timeout
 
@@ -52,6 +53,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
     const limits = core.limits
     this.frames = new RateLimiter(limits.framesPerSecond, limits.framesPerSecond * 2)
     this.bytes = new RateLimiter(limits.bytesPerSecond, limits.bytesPerSecond * 2)
+    this.outputBytes = new RateLimiter(limits.outputBytesPerSecond, limits.outputBytesPerSecond * 2)
     this.helloTimer = setTimeout(() => this.refuse(CloseCode.badRequest, 'bad-frame', 'No HELLO arrived in time; say HELLO first.'), limits.helloTimeoutMs)
     this.helloTimer.unref?.()
   }
@@ -63,7 +65,11 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       this.refuse(CloseCode.tooLarge, 'too-large', `A frame of ${data.byteLength} bytes is over the relay's limit of ${limits.maxFrameBytes}.`)
       return
     }
-    if (!this.frames.take() || !this.bytes.take(data.byteLength)) {
+    // Terminal output from a host has its own, larger budget (LIMIT-3): a chatty agent must
+    // not get its host disconnected for good.
+    const output = data[1] === FrameKind.termOutput
+    const allowed = output ? this.outputBytes.take(data.byteLength) : this.frames.take() && this.bytes.take(data.byteLength)
+    if (!allowed) {
       this.refuse(CloseCode.rateLimited, 'rate-limited', 'Too many frames or bytes per second from this connection. Slow down and reconnect later.')
       return
     }
@@ -84,7 +90,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       return
     }
     if (this.state === 'authenticating') this.queued.push(frame)
-    else this.dispatch(frame)
+    else this.dispatch(frame, data)
   }
 
   closed(): void {
@@ -184,7 +190,8 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
     for (const frame of this.queued.splice(0)) if (this.state === 'open') this.dispatch(frame)
   }
 
-  private dispatch(frame: Frame): void {
+  /** `raw` is the frame as received, when it can be forwarded unchanged (terminal output). */
+  private dispatch(frame: Frame, raw?: Uint8Array): void {
     const room = this.room as WorkspaceRoom
     switch (frame.kind) {
       case FrameKind.sync:
@@ -213,7 +220,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
         this.core.handleStreamFrame(room, this, frame)
         return
       default:
-        this.core.handleStreamFrame(room, this, frame)
+        this.core.handleStreamFrame(room, this, frame, raw)
     }
   }
 

@@ -50,6 +50,7 @@ export class AgentCoordinator {
     const stopped: AgentRecord = { ...agent, status: 'stopped', updatedAt: Date.now(), info: { ...(isObject(agent.info) ? agent.info : {}), exitCode, signal } }
     this.room.control.setAgent(stopped)
     this.leases.drop(agentId)
+    this.room.terminals.drop(agentId)
     this.room.recordActivity(null, 'exited', { agentId, agentName: agent.name, projectId: agent.projectId, exitCode, signal })
     return stopped
   }
@@ -174,6 +175,7 @@ export class AgentCoordinator {
     const stopped: AgentRecord = { ...agent, status: 'stopped', updatedAt: Date.now() }
     this.room.control.setAgent(stopped)
     this.leases.drop(agentId)
+    this.room.terminals.drop(agentId)
     this.room.recordActivity(peer, 'stopped', { agentId, agentName: agent.name, projectId: agent.projectId })
     return stopped
   }

@@ -8,8 +8,8 @@ import type { RoomPeer } from '../connection/types.js'
 import { RpcError } from '../rpc/RpcError.js'
 import type { WorkspaceRoom } from '../WorkspaceRoom.js'
 
-export function routeStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Frame): void {
-  if (room.terminals.handle(peer, frame)) return
+export function routeStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Frame, raw?: Uint8Array): void {
+  if (room.terminals.handle(peer, frame, raw)) return
   if (frame.kind !== 12 && frame.kind !== 13) {
     peer.sendFrame(errorFrame('bad-frame', `This relay does not accept frame kind ${frame.kind} from clients.`, { kind: frame.kind }, frame.channel))
     return

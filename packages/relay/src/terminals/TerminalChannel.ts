@@ -52,9 +52,14 @@ export class TerminalChannel {
     this.ring = new TerminalRing(options.ringBytes)
   }
 
-  /** Output from the host. */
-  output(generation: number, offset: number, data: Uint8Array): void {
-    const chunk = this.ring.append(generation, offset, data, (at, bytes) => this.encode(generation, at, bytes))
+  /**
+   * Output from the host. `raw` is the host's frame as received: when the ring keeps the
+   * chunk whole, those very bytes are what viewers get (no re-encoding, one copy held).
+   */
+  output(generation: number, offset: number, data: Uint8Array, raw?: Uint8Array): void {
+    const chunk = this.ring.append(generation, offset, data, (at, bytes) =>
+      raw && at === offset && bytes.byteLength === data.byteLength ? raw : this.encode(generation, at, bytes)
+    )
     if (!chunk) return
     for (const [peer, viewer] of this.viewers) {
       if (viewer.state !== 'live') continue

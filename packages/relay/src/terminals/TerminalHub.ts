@@ -24,7 +24,7 @@ export class TerminalHub {
     private readonly limits: TerminalLimits
   ) {}
 
-  handle(peer: RoomPeer, frame: Frame): boolean {
+  handle(peer: RoomPeer, frame: Frame, raw?: Uint8Array): boolean {
     switch (frame.kind) {
       case 11:
         peer.sendFrame(errorFrame('bad-frame', 'Only the relay sends gap markers.', undefined, frame.channel))
@@ -39,7 +39,7 @@ export class TerminalHub {
           peer.sendFrame(errorFrame('forbidden', `Only the instance running "${agent.name}" can publish its output.`, undefined, frame.channel))
           return true
         }
-        this.channel(frame.channel).output(frame.generation, frame.offset, frame.data)
+        this.channel(frame.channel).output(frame.generation, frame.offset, frame.data, raw)
         return true
       }
       case 8: {
@@ -60,6 +60,12 @@ export class TerminalHub {
       default:
         return false
     }
+  }
+
+  /** STOP-1/STOP-4: a stopped agent's terminal is freed (its ring, its viewers). */
+  drop(agentId: string): void {
+    this.channels.get(agentId)?.close()
+    this.channels.delete(agentId)
   }
 
   /** A socket went away: it watches nothing any more. */

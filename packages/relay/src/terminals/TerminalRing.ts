@@ -54,6 +54,17 @@ export class TerminalRing {
       this.bytes -= dropped.data.byteLength
       this.start = (this.chunks[0] as OutputChunk).offset
     }
+    if (this.bytes > this.limit) {
+      // One chunk bigger than the whole ring: keep its tail (re-encoded; rare, hosts send
+      // at most a few hundred KiB per frame).
+      const only = this.chunks[0] as OutputChunk
+      const excess = this.bytes - this.limit
+      const data = only.data.subarray(excess)
+      const trimmed: OutputChunk = { generation, offset: only.offset + excess, data, frame: encode(only.offset + excess, data) }
+      this.chunks[0] = trimmed
+      this.bytes = data.byteLength
+      this.start = trimmed.offset
+    }
     return chunk
   }
 
