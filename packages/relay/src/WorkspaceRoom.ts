@@ -36,8 +36,7 @@ export class WorkspaceRoom {
     readonly core: RelayCore,
     readonly workspace: WorkspaceRecord,
     readonly workspaceDoc: SharedDoc,
-    readonly controlDoc: SharedDoc,
-    readonly control: ControlDoc
+    readonly controlDoc: SharedDoc
   ) {
     this.presence = new PresenceHub(() => this.peers, WORKSPACE_CHANNEL, core.limits.awarenessIntervalMs)
     this.leases = new LeaseManager(this, core.storage, core.clock, core.limits.leaseTtlMs)
@@ -88,20 +87,36 @@ export class WorkspaceRoom {
       core.storage.loadDoc(docId(workspace.id, WORKSPACE_CHANNEL)),
       core.storage.loadDoc(docId(workspace.id, CONTROL_CHANNEL))
     ])
-    const controlUpdates = controlStored?.updates ?? []
     const room = new WorkspaceRoom(
       core,
       workspace,
       new SharedDoc(docId(workspace.id, WORKSPACE_CHANNEL), WORKSPACE_CHANNEL, workspaceStored?.updates ?? [], workspaceStored?.lastSeq ?? 0),
-      new SharedDoc(docId(workspace.id, CONTROL_CHANNEL), CONTROL_CHANNEL, controlUpdates, controlStored?.lastSeq ?? 0),
-      new ControlDoc(workspace.id, controlUpdates, core.limits.activityLimit)
+      new SharedDoc(docId(workspace.id, CONTROL_CHANNEL), CONTROL_CHANNEL, controlStored?.updates ?? [], controlStored?.lastSeq ?? 0)
     )
-    // Everything the relay writes to the control doc is stored, then broadcast, like any update.
-    room.control.doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin === RELAY_ORIGIN) core.pipeline.submit(room.controlDoc, update, null)
-    })
-    await room.reconcileControl()
+    room.members = await core.auth.listMembers(workspace.id)
     return room
+  }
+
+  /** Members as loaded, for reconciling the control doc when it is first built. */
+  private members: MemberRecord[] = []
+  private controlState: ControlDoc | null = null
+
+  /**
+   * The control doc, built on first use (CONTROL-2): by an Orchard client attaching or by
+   * coordination. A workspace only stock y-websocket clients use never builds one and
+   * never writes to it.
+   */
+  get control(): ControlDoc {
+    if (!this.controlState) {
+      const control = new ControlDoc(this.id, [this.controlDoc.fullUpdate()], this.core.limits.activityLimit)
+      // Everything the relay writes to the control doc is stored, then broadcast, like any update.
+      control.doc.on('update', (update: Uint8Array, origin: unknown) => {
+        if (origin === RELAY_ORIGIN) this.core.pipeline.submit(this.controlDoc, update, null)
+      })
+      this.controlState = control
+      this.reconcileControl()
+    }
+    return this.controlState
   }
 
   get id(): string {
@@ -126,6 +141,9 @@ export class WorkspaceRoom {
       }
     }
     this.peers.add(peer)
+    // Stock y-websocket clients are not Orchard instances: they appear in presence only,
+    // and their comings and goings cost no control-doc write (CONTROL-2).
+    if (peer.flavor !== 'orchard') return
     const { identity } = peer
     this.control.addInstance(identity.instanceId, {
       memberId: identity.memberId,
@@ -142,7 +160,7 @@ export class WorkspaceRoom {
     for (const doc of [this.workspaceDoc, this.controlDoc]) doc.subscribers.delete(peer)
     this.presence.removePeer(peer)
     const stillThere = [...this.peers].some((other) => other.identity.instanceId === peer.identity.instanceId)
-    if (!stillThere) {
+    if (!stillThere && peer.flavor === 'orchard') {
       this.control.removeInstance(peer.identity.instanceId)
       this.recordActivity(peer, 'left', {})
     }
@@ -253,12 +271,13 @@ export class WorkspaceRoom {
     this.terminals.close()
     this.model?.destroy()
     this.workspaceDoc.dispose()
-    this.control.doc.destroy()
+    this.controlState?.doc.destroy()
   }
 
-  /** CONTROL-2: members mirror the auth records; nobody is connected yet. */
-  private async reconcileControl(): Promise<void> {
-    const members = await this.core.auth.listMembers(this.id)
+  /** CONTROL-2: members mirror the auth records; instances left by a previous run are cleared. */
+  private reconcileControl(): void {
+    const members = this.members
+    const connected = new Set([...this.peers].filter((peer) => peer.flavor === 'orchard').map((peer) => peer.identity.instanceId))
     this.control.write(() => {
       for (const member of members) {
         if (member.removedAt !== undefined) this.control.members.delete(member.id)
@@ -269,7 +288,9 @@ export class WorkspaceRoom {
           }
         }
       }
-      this.control.instances.clear()
+      for (const instanceId of [...this.control.instances.keys()]) {
+        if (!connected.has(instanceId)) this.control.instances.delete(instanceId)
+      }
     })
   }
 }

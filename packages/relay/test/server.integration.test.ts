@@ -6,6 +6,7 @@ import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import { RelayProvider, webSocketTransport } from '@orchard/client'
 import * as Y from 'yjs'
+import { ControlDoc } from '@orchard/relay'
 import { eventually, startTestRelay, type TestRelay } from '@orchard/relay/testing'
 
 let relay: TestRelay
@@ -58,7 +59,7 @@ describe('the server', () => {
     client.destroy()
   })
 
-  it('[DOCS-1] the relay holds merged bytes, not a Y.Doc, and serves a full sync from them', async () => {
+  it('[DOCS-1] [CONTROL-2] the relay holds merged bytes, not a Y.Doc, and serves a full sync from them', async () => {
     const writer = new RelayProvider({ transport: webSocketTransport(relay.url), credential: relay.ownerCredential, instanceId: 'w', docs: { workspace: new Y.Doc() } })
     await writer.whenSynced()
     const doc = writer.docs.workspace as Y.Doc
@@ -84,6 +85,9 @@ describe('the server', () => {
     const plainRoom = await relay.core.room(plain.workspace.id)
     await eventually(() => plainRoom.workspaceDoc.bytes > 2 && plainRoom.workspaceDoc.lastSeq > 0, { what: 'stored' })
     expect(Object.values(plainRoom.workspaceDoc).some((value) => value instanceof Y.Doc)).toBe(false)
+    // [CONTROL-2] nor a control doc: a stock client's coming and going writes nothing there.
+    expect(Object.values(plainRoom).some((value) => value instanceof ControlDoc)).toBe(false)
+    expect(await relay.core.storage.loadDoc(`${plain.workspace.id}/control`)).toBeUndefined()
     stock.destroy()
   })
 })
