@@ -110,6 +110,9 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
   private nextRequestId = 1
   private requestHandler: RequestHandler | null = null
   private readonly cleanups: Array<() => void> = []
+  /** Local updates of this turn, per channel, sent merged at its end. */
+  private readonly queued = new Map<string, Uint8Array[]>()
+  private flushQueued = false
 
   constructor(private readonly options: RelayProviderOptions) {
     super()
@@ -123,7 +126,7 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
       if (readOnly.has(channel)) continue
       const onUpdate = (update: Uint8Array, origin: unknown) => {
         if (origin === PROVIDER_ORIGIN || this.status !== 'connected') return
-        this.sendSync(channel, (encoder) => syncProtocol.writeUpdate(encoder, update))
+        this.queueUpdate(channel, update)
       }
       doc.on('update', onUpdate)
       this.cleanups.push(() => doc.off('update', onUpdate))
@@ -145,8 +148,9 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     return Object.keys(this.docs).every((channel) => this.syncedChannels.has(channel))
   }
 
-  /** True once the relay has settled every update sent so far. */
+  /** True once the relay has settled every update sent so far (and none waits to be sent). */
   get persisted(): boolean {
+    if (this.queued.size > 0) return false
     for (const [channel, sent] of this.sent) if ((this.acked.get(channel) ?? 0) < sent) return false
     return true
   }
@@ -154,6 +158,14 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
   /** Update frames sent on a channel over the current connection (a write's sequence number). */
   sentUpdates(channel = 'workspace'): number {
     return this.sent.get(channel) ?? 0
+  }
+
+  /**
+   * The sequence number the frame carrying an update made now will have: updates of one
+   * event-loop turn go out merged, as one frame, at the end of the turn (PROVIDER-6).
+   */
+  nextUpdateSeq(channel = 'workspace'): number {
+    return this.sentUpdates(channel) + 1
   }
 
   /** How many of them the relay has settled (stored, or refused with an error). */
@@ -357,6 +369,28 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     }
   }
 
+  /**
+   * PROVIDER-6: a burst of edits (Pear's saveStore, a paste) makes many Yjs updates in one
+   * turn; they go to the relay as one merged frame, which the relay stores and acks once.
+   */
+  private queueUpdate(channel: string, update: Uint8Array): void {
+    const list = this.queued.get(channel)
+    if (list) list.push(update)
+    else this.queued.set(channel, [update])
+    if (this.flushQueued) return
+    this.flushQueued = true
+    setImmediate(() => {
+      this.flushQueued = false
+      const queued = [...this.queued]
+      this.queued.clear()
+      if (this.status !== 'connected') return // they travel in the next sync's step 2
+      for (const [queuedChannel, updates] of queued) {
+        const merged = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates)
+        this.sendSync(queuedChannel, (encoder) => syncProtocol.writeUpdate(encoder, merged))
+      }
+    })
+  }
+
   private sendSync(channel: string, write: (encoder: encoding.Encoder) => void): void {
     if (this.status !== 'connected') return
     this.sent.set(channel, (this.sent.get(channel) ?? 0) + 1)
@@ -384,6 +418,7 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
   /** Forgets the current transport and everything tied to it. */
   private detach(): void {
     this.transport = null
+    this.queued.clear()
     this.syncedChannels.clear()
     this.rejectPending('disconnected', 'The connection to the relay closed before it answered.')
     if (this.awareness) {

@@ -16,7 +16,8 @@ import { RelayProvider, webSocketTransport } from '@orchard/client'
 import { demoWorkspaceUpdate } from './demo.js'
 import { RelayCore } from './RelayCore.js'
 import { RelayServer } from './server/RelayServer.js'
-import { SqliteStorage, type Durability } from './storage/SqliteStorage.js'
+import type { Durability } from './storage/SqliteStorage.js'
+import { ThreadedSqliteStorage } from './storage/ThreadedSqliteStorage.js'
 
 interface OwnerFile {
   workspaceId: string
@@ -76,7 +77,8 @@ async function runRelay(options: { port?: string; host?: string; json?: boolean;
     return 2
   }
   mkdirSync(dirname(options.dataPath), { recursive: true })
-  const storage = new SqliteStorage({ path: options.dataPath, durability })
+  // Doc writes (and their fsyncs) on a worker thread, off the event loop (STORE-SQL-8).
+  const storage = new ThreadedSqliteStorage({ path: options.dataPath, durability })
   const core = new RelayCore({ storage })
   const ownerPath = `${options.dataPath}.owner.json`
   const previous = existsSync(ownerPath) ? (JSON.parse(readFileSync(ownerPath, 'utf8')) as OwnerFile) : null

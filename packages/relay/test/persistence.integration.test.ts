@@ -38,7 +38,7 @@ describe('durability', () => {
       const storm = setInterval(() => {
         for (let n = 0; n < 20 && writer.status === 'connected'; n++) {
           map.set(`r${round}-${++written}`, written)
-          seqOf[written] = writer.sentUpdates()
+          seqOf[written] = writer.nextUpdateSeq()
         }
       }, 1)
       // The kill lands at a random moment after the relay has acknowledged something.

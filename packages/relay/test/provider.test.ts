@@ -91,6 +91,20 @@ describe('RelayProvider', () => {
     expect(check.getMap('m').size).toBe(25)
   })
 
+  it('[PROVIDER-6] the updates of one turn go out as one merged frame, stored and acked once', async () => {
+    const a = provider('a')
+    await a.whenSynced()
+    const before = a.sentUpdates()
+    expect(a.nextUpdateSeq()).toBe(before + 1)
+    for (let n = 0; n < 100; n++) docOf(a).getMap('burst').set(`k${n}`, n)
+    expect(a.persisted).toBe(false) // queued, not yet sent
+    await a.whenPersisted()
+    expect(a.sentUpdates()).toBe(before + 1)
+    const b = provider('b')
+    await b.whenSynced()
+    expect(docOf(b).getMap('burst').size).toBe(100)
+  })
+
   it('[PROVIDER-4] requests resolve, fail with the relay\'s code, time out, and reject on disconnect', async () => {
     const a = provider('a', { requestTimeoutMs: 50 })
     await a.whenSynced()

@@ -24,7 +24,7 @@ export interface PipelineOptions {
 export class UpdatePipeline {
   private pending: Pending[] = []
   private scheduled = false
-  private chain: Promise<void> = Promise.resolve()
+  private flushing: Promise<void> | null = null
 
   constructor(
     private readonly storage: DocStorage,
@@ -33,22 +33,36 @@ export class UpdatePipeline {
 
   submit(doc: SharedDoc, update: Uint8Array, origin: UpdateOrigin | null): void {
     this.pending.push({ doc, update, origin })
-    if (this.scheduled) return
+    this.schedule()
+  }
+
+  /**
+   * Group commit: one append in flight at a time; whatever arrives meanwhile (any number
+   * of turns' worth) goes out together as the next transaction when it completes.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return
     this.scheduled = true
     setImmediate(() => {
       this.scheduled = false
       const batch = this.pending
       this.pending = []
-      this.chain = this.chain
-        .then(() => this.flush(batch))
+      this.flushing = this.flush(batch)
         .catch((error: unknown) => this.options.onError(error instanceof Error ? error : new Error(String(error))))
+        .finally(() => {
+          this.flushing = null
+          if (this.pending.length > 0) this.schedule()
+        })
     })
   }
 
   /** Resolves once everything submitted so far is durable and visible. */
   async drain(): Promise<void> {
-    while (this.pending.length > 0 || this.scheduled) await new Promise((resolve) => setImmediate(resolve))
-    await this.chain
+    for (;;) {
+      if (this.flushing) await this.flushing
+      else if (this.pending.length > 0 || this.scheduled) await new Promise((resolve) => setImmediate(resolve))
+      else return
+    }
   }
 
   private async flush(batch: Pending[]): Promise<void> {

@@ -5,5 +5,6 @@
 export type { DocStorage, RecordStorage, RelayStorage, StoredDoc } from './types.js'
 export { StorageError, type StorageErrorCode } from './errors.js'
 export { MemoryStorage } from './MemoryStorage.js'
+export { ThreadedSqliteStorage } from './ThreadedSqliteStorage.js'
 export { SqliteStorage, type SqliteStorageOptions, type SqliteStorageStatus, type CheckpointResult, type Durability } from './SqliteStorage.js'
 export { SCHEMA_VERSION, APPLICATION_ID } from './sqlite-schema.js'

@@ -13,6 +13,7 @@ describe('afterPersist', () => {
     const before = seen.length
     const doc = client.docs.workspace as Y.Doc
     doc.getMap('m').set('a', 1)
+    await new Promise((resolve) => setImmediate(resolve)) // a second turn: a second update frame
     doc.getMap('m').set('b', 2)
     await client.whenPersisted()
     await eventually(() => seen.slice(before).some((payload) => payload.docId === `${workspaceId}/workspace`), { what: 'afterPersist' })
