@@ -8,7 +8,6 @@ import {
   CloseCode,
   encodeFrame,
   encodeYwsMessage,
-  errorFrame,
   syncFrame,
   type Frame,
   type RpcResponseFrame
@@ -88,8 +87,6 @@ export class RelayCore {
     })
     registerMembership(this.rpc)
     registerCoordination(this.rpc)
-    this.responseHandler = (peer, frame) => this.hostRequests.answer(peer, frame)
-    this.streamHandler = (room, peer, frame, raw) => routeStreamFrame(room, peer, frame, raw)
   }
 
   /** An Orchard-protocol connection: the peer says HELLO first. */
@@ -211,23 +208,15 @@ export class RelayCore {
     return flavor === 'orchard' ? encodeFrame(syncFrame(channel, body)) : encodeYwsMessage({ type: 'sync', body })
   }
 
-  /** Relay-to-client RPC answers (hosts answering spawn requests); coordination wires this. */
+  /** Answers to the relay's own requests (hosts answering spawn, stop, snapshot). */
   rpcResponse(peer: RoomPeer, frame: RpcResponseFrame): void {
-    this.responseHandler?.(peer, frame)
+    this.hostRequests.answer(peer, frame)
   }
 
-  responseHandler: ((peer: RoomPeer, frame: RpcResponseFrame) => void) | null = null
-
-  /** Terminal frames; the terminal hub wires this. */
+  /** Terminal frames and input: `raw` is the frame as received, for forwarding unchanged. */
   handleStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Frame, raw?: Uint8Array): void {
-    if (this.streamHandler) {
-      this.streamHandler(room, peer, frame, raw)
-      return
-    }
-    peer.sendFrame(errorFrame('bad-frame', `This relay does not accept frame kind ${frame.kind} from clients.`, { kind: frame.kind }, frame.channel))
+    routeStreamFrame(room, peer, frame, raw)
   }
-
-  streamHandler: ((room: WorkspaceRoom, peer: RoomPeer, frame: Frame, raw?: Uint8Array) => void) | null = null
 
   metricsText(): string {
     return this.metrics.render({ docsLoaded: this.loaded.size * 2, workspacesLoaded: this.loaded.size })

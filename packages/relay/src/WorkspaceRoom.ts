@@ -3,7 +3,7 @@
  * apply to them (roles, the read-only control doc). Loaded when the first connection
  * arrives, unloaded when the last leaves (DOCS-5).
  */
-import { REFUSALS, can, errorFrame, eventFrame, type Frame, type MemberRole } from '@orchard/protocol'
+import { REFUSALS, can, errorFrame, eventFrame, type MemberRole } from '@orchard/protocol'
 import * as Y from 'yjs'
 import type { MemberRecord, WorkspaceRecord } from './auth/AuthRegistry.js'
 import type { AckTracker } from './connection/AckTracker.js'
@@ -251,11 +251,6 @@ export class WorkspaceRoom {
     }
     this.control.record(entry)
     this.core.hooks.onActivity?.({ workspaceId: this.id, entry })
-  }
-
-  broadcast(frame: Frame, except?: RoomPeer): void {
-    const bytes = this.core.encode(frame)
-    for (const peer of this.peers) if (peer !== except && peer.flavor === 'orchard') peer.sendRaw(bytes)
   }
 
   /** Relay-side view of the workspace doc (for activity about project edits and the CLI). */

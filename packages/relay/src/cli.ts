@@ -79,6 +79,11 @@ async function runRelay(options: { port?: string; host?: string; json?: boolean;
   mkdirSync(dirname(options.dataPath), { recursive: true })
   // Doc writes (and their fsyncs) on a worker thread, off the event loop (STORE-SQL-8).
   const storage = new ThreadedSqliteStorage({ path: options.dataPath, durability })
+  storage.onFatal = (error) => {
+    // A relay that cannot store must not keep acknowledging: stop, loudly.
+    console.error(`orchard relay: storage failed, stopping: ${error.message}`)
+    process.exit(1)
+  }
   const core = new RelayCore({ storage })
   const ownerPath = `${options.dataPath}.owner.json`
   const previous = existsSync(ownerPath) ? (JSON.parse(readFileSync(ownerPath, 'utf8')) as OwnerFile) : null

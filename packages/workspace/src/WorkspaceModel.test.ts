@@ -31,10 +31,6 @@ function replicas(count: number) {
   return { models, sync }
 }
 
-function names(model: WorkspaceModel): string[] {
-  return model.listProjects().map((project) => project.name)
-}
-
 describe('WorkspaceModel merges', () => {
   it('[MERGE-1] concurrent adds of different channels, roots and integrations all survive', () => {
     const { models: [a, b], sync } = replicas(2)

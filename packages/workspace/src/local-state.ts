@@ -65,13 +65,13 @@ export function cloneProject(project: Readonly<Project>): Project {
   out.channelPeople = people
   out.integrations = project.integrations.map(cloneRecord) as Project['integrations']
   for (const [key, value] of Object.entries(out)) {
-    if (KNOWN_ARRAYS.has(key) || value === null || typeof value !== 'object') continue
+    if (COPIED_ABOVE.has(key) || value === null || typeof value !== 'object') continue
     out[key] = structuredClone(value)
   }
   return out
 }
 
-const KNOWN_ARRAYS = new Set(['roots', 'channels', 'channelPeople', 'integrations'])
+const COPIED_ABOVE = new Set(['roots', 'channels', 'channelPeople', 'integrations'])
 
 function cloneRecord(record: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
@@ -79,6 +79,3 @@ function cloneRecord(record: Record<string, unknown>): Record<string, unknown> {
   return out
 }
 
-export function cloneLocalState(state: LocalState): LocalState {
-  return structuredClone(state)
-}

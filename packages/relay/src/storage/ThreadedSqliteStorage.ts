@@ -23,26 +23,34 @@ export class ThreadedSqliteStorage implements RelayStorage {
   private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
   private nextId = 1
   private closed = false
+  private broken: Error | null = null
+  private closing = false
+  /** Called once if the writer thread dies: the relay can no longer store anything. */
+  onFatal: ((error: Error) => void) | null = null
 
   /** Opens (and migrates) the file on this thread first, so errors surface here, then starts the writer. */
   constructor(options: SqliteStorageOptions) {
     this.main = new SqliteStorage(options)
     this.path = this.main.path
     this.worker = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), {
-      workerData: { path: this.main.path, durability: this.main.durability, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }
+      workerData: { path: this.main.path, durability: this.main.durability, busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
+      // The worker sets up its own loader; the process's --import flags (a profiler, a .ts
+      // preload) are not for it and could keep it from starting at all.
+      execArgv: []
     })
-    this.worker.unref()
     this.ready = new Promise((resolve, reject) => this.waiting.set(0, { resolve: () => resolve(), reject }))
     this.worker.on('message', (reply: WriterReply) => {
       const entry = this.waiting.get(reply.id)
       if (!entry) return
       this.waiting.delete(reply.id)
+      // An idle writer does not keep the process alive; one with work in flight does.
+      if (this.waiting.size === 0) this.worker.unref()
       if (reply.ok) entry.resolve(reply.result)
       else entry.reject(this.revive(reply))
     })
-    this.worker.on('error', (error) => this.failAll(error))
+    this.worker.on('error', (error) => this.fail(error))
     this.worker.on('exit', (code) => {
-      if (!this.closed) this.failAll(new Error(`The SQLite writer thread for ${this.path} stopped (exit ${code}); restart the relay.`))
+      if (!this.closed && !this.closing) this.fail(new Error(`The SQLite writer thread for ${this.path} stopped (exit ${code}); restart the relay.`))
     })
   }
 
@@ -88,7 +96,8 @@ export class ThreadedSqliteStorage implements RelayStorage {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return
+    if (this.closed || this.closing) return
+    this.closing = true
     await this.ready.catch(() => undefined)
     await this.send({ op: 'close' }).catch(() => undefined)
     this.closed = true
@@ -98,10 +107,12 @@ export class ThreadedSqliteStorage implements RelayStorage {
 
   private async send(request: Outgoing): Promise<unknown> {
     if (this.closed) throw new StorageError('closed', `ThreadedSqliteStorage for ${this.path} is closed; open a new one`, this.path)
+    if (this.broken) throw this.broken
     await this.ready
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject })
+      this.worker.ref()
       this.worker.postMessage({ ...request, id } as WriterRequest)
     })
   }
@@ -114,7 +125,15 @@ export class ThreadedSqliteStorage implements RelayStorage {
     return Object.assign(new Error(reply.message), { name: reply.name })
   }
 
-  private failAll(error: Error): void {
+  /**
+   * STORE-SQL-8: a writer thread that dies fails every pending and later write at once
+   * (nothing is acknowledged that was not stored) and tells the owner, who should stop.
+   */
+  private fail(error: Error): void {
+    if (!this.broken) {
+      this.broken = error
+      this.onFatal?.(error)
+    }
     for (const [id, entry] of this.waiting) {
       this.waiting.delete(id)
       entry.reject(error)

@@ -30,7 +30,11 @@ try {
 
 port.on('message', (request: WriterRequest) => {
   void handle(request).then(
-    (result) => port.postMessage({ id: request.id, ok: true, ...(result !== undefined ? { result } : {}) } satisfies WriterReply),
+    (result) => {
+      port.postMessage({ id: request.id, ok: true, ...(result !== undefined ? { result } : {}) } satisfies WriterReply)
+      // The answer to 'close' goes out before the port does.
+      if (request.op === 'close') port.close()
+    },
     (error: unknown) => port.postMessage(failure(request.id, error))
   )
 })
@@ -45,7 +49,6 @@ async function handle(request: WriterRequest): Promise<unknown> {
       return storage.removeDoc(request.docId)
     case 'close':
       await storage.close()
-      port?.close()
       return undefined
   }
 }

@@ -47,3 +47,19 @@ describe('ThreadedSqliteStorage', () => {
     await expect(storage.appendUpdates([{ docId: 'd', update: new Uint8Array([1]) }])).rejects.toBeInstanceOf(StorageError)
   })
 })
+
+describe('the writer thread and the process around it', () => {
+  it('[STORE-SQL-8] starts under a process with a .ts preload, and keeps the process alive while it has work', async () => {
+    const { execFileSync } = await import('node:child_process')
+    const { fileURLToPath } = await import('node:url')
+    const repo = fileURLToPath(new URL('../../../..', import.meta.url))
+    const preload = fileURLToPath(new URL('./fixtures/preload.ts', import.meta.url))
+    const dbPath = join(root, 'preloaded.db')
+    const script = `import { ThreadedSqliteStorage } from './packages/relay/src/storage/index.ts'
+const s = new ThreadedSqliteStorage({ path: ${JSON.stringify(dbPath)} })
+console.log(JSON.stringify(await s.appendUpdates([{ docId: 'd', update: new Uint8Array([1]) }])))
+await s.close()`
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--import', preload, '--input-type=module', '-e', script], { cwd: repo, encoding: 'utf8', timeout: 20_000 })
+    expect(out.trim()).toBe('[1]')
+  }, 30_000)
+})
