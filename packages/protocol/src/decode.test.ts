@@ -119,6 +119,7 @@ describe('decodeFrame', () => {
       [FrameKind.welcome, { ...welcome, role: 'admin' }],
       [FrameKind.welcome, { ...welcome, limits: null }],
       [FrameKind.welcome, { ...welcome, limits: { maxFrameBytes: '1', maxDocBytes: 2 } }],
+      [FrameKind.welcome, { ...welcome, limits: { maxFrameBytes: 1, maxDocBytes: 2, viewerWindowBytes: -1 } }],
       [FrameKind.welcome, { ...welcome, server: undefined }],
       [FrameKind.event, { type: 5 }],
       [FrameKind.event, 'lease-lost'],

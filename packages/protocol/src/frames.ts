@@ -26,6 +26,11 @@ export interface HelloFields {
 export interface WelcomeLimits {
   maxFrameBytes: number
   maxDocBytes: number
+  /**
+   * Bytes of terminal output the relay sends a viewer beyond its last ACK before it holds
+   * back (TERM-3); viewers ACK well before it (TERM-8). Absent from relays before it was added.
+   */
+  viewerWindowBytes?: number
 }
 
 export interface WelcomeFields {

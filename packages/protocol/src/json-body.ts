@@ -43,6 +43,10 @@ function count(o: Obj, key: string, path: string): number {
   return v
 }
 
+function optionalCount(o: Obj, key: string, path: string): number | undefined {
+  return o[key] === undefined || o[key] === null ? undefined : count(o, key, path)
+}
+
 function role(o: Obj, key: string, path: string): MemberRole {
   const v = o[key]
   const found = MEMBER_ROLES.find((r) => r === v)
@@ -81,6 +85,8 @@ export function checkWelcome(value: unknown): WelcomeFields {
     },
     server: string(o, 'server', 'WELCOME')
   }
+  const viewerWindowBytes = optionalCount(limits, 'viewerWindowBytes', 'WELCOME.limits')
+  if (viewerWindowBytes !== undefined) welcome.limits.viewerWindowBytes = viewerWindowBytes
   const credential = optionalString(o, 'credential', 'WELCOME')
   if (credential !== undefined) welcome.credential = credential
   return welcome

@@ -179,6 +179,33 @@ describe('terminal load', () => {
     expect(seen.gaps).toEqual([])
   })
 
+  it('[TERM-8] [LIMIT-3] a viewer of a chatty agent is not rate-limited: its ACKs are paced, not one per turn', async () => {
+    await ws.close()
+    ws = await testWorkspace({ framesPerSecond: 50 })
+    host = await ws.session({ instanceId: 'host' })
+    broker = new FakeBroker()
+    host.host(broker)
+    projectId = host.store.addProject('Pear', '/src/pear').id
+    host.store.setProjectHost(projectId, { instanceId: 'host' })
+    await host.provider.whenPersisted()
+    agent = await host.spawn(projectId, 'yes')
+    const viewer = await ws.session({ credential: await ws.member('viewer', 'vic'), instanceId: 'vic' })
+    const errors: string[] = []
+    viewer.provider.on('error', (error) => errors.push(error.message))
+    const seen = collect(viewer.terminal(agent.id))
+    // 300 turns of output over about half a second: an ACK per turn would be 300 frames,
+    // over the burst of 100 this relay allows, and the viewer would be closed with 4429.
+    let expected = ''
+    for (let turn = 0; turn < 300; turn++) {
+      broker.print(agent.id, `line ${turn}\n`)
+      expected += `line ${turn}\n`
+      await new Promise((resolve) => setTimeout(resolve, turn % 2 === 0 ? 1 : 2))
+    }
+    await eventually(() => seen.text === expected, { what: 'all 300 turns at the viewer, in order' })
+    expect(errors).toEqual([])
+    expect(viewer.provider.status).toBe('connected')
+  })
+
   it('[STOP-1] [TERM-3] a stopped agent\'s terminal is freed; ring chunks hold the host\'s bytes once', async () => {
     broker.print(agent.id, 'x'.repeat(1_000))
     const room = await ws.core.room(ws.workspaceId)

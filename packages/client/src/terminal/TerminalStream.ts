@@ -8,6 +8,11 @@ import { ObservableV2 } from 'lib0/observable'
 import type { RelayErrorInfo, RelayProvider } from '../RelayProvider.js'
 import { OutputReassembler, type Delivery } from './OutputReassembler.js'
 
+/** At most this long between output arriving and the ACK for it (TERM-8). */
+export const ACK_INTERVAL_MS = 20
+/** The relay's window when it does not say (its default `viewerHighWaterBytes`). */
+const DEFAULT_WINDOW_BYTES = 1024 * 1024
+
 export type TerminalStreamEvents = {
   /** Output bytes, at their offset in `generation`. */
   data: (data: Uint8Array, position: { generation: number; offset: number }) => void
@@ -24,7 +29,10 @@ export class TerminalStream extends ObservableV2<TerminalStreamEvents> {
   private readonly onWelcome: () => void
   private readonly onError: (error: RelayErrorInfo) => void
   private closed = false
-  private ackScheduled = false
+  private ackTimer: NodeJS.Timeout | null = null
+  private ackImmediate: NodeJS.Immediate | null = null
+  /** The offset (in the current generation) this viewer last acknowledged. */
+  private ackedOffset = 0
 
   constructor(
     private readonly provider: RelayProvider,
@@ -56,6 +64,7 @@ export class TerminalStream extends ObservableV2<TerminalStreamEvents> {
   close(): void {
     if (this.closed) return
     this.closed = true
+    this.ack() // clears pending ACK timers; sends nothing once closed
     this.provider.sendFrame({ kind: FrameKind.termUnsubscribe, channel: this.agentId })
     this.provider.off('frame', this.onFrame)
     this.provider.off('welcome', this.onWelcome)
@@ -70,22 +79,33 @@ export class TerminalStream extends ObservableV2<TerminalStreamEvents> {
   }
 
   /**
-   * TERM-3: tells the relay how far this viewer has got, once per event-loop turn that
-   * delivered output, so it can bound the bytes in flight to this viewer and skip it
-   * ahead if it stalls (socket buffers alone would hide a stalled reader).
+   * TERM-3 / TERM-8: tells the relay how far this viewer has got, so it can bound the bytes
+   * in flight to this viewer and skip it ahead if it stalls (socket buffers alone would hide
+   * a stalled reader). An ACK per delivered turn would, under a chatty agent, be thousands
+   * of frames a second and get this viewer closed by the relay's frame limit (LIMIT-1), so
+   * ACKs are paced: one per ACK_INTERVAL_MS, or at once when a quarter of the window
+   * the relay announced in WELCOME is unacknowledged, so the window never throttles throughput.
    */
   private noteReceived(): void {
-    if (this.ackScheduled) return
-    this.ackScheduled = true
-    setImmediate(() => {
-      this.ackScheduled = false
-      this.ack()
-    })
+    if (this.ackImmediate) return
+    const unacked = this.position.offset - this.ackedOffset
+    // A quarter of the relay's window unacknowledged: ACK now, long before the relay holds back.
+    const window = this.provider.welcome?.limits.viewerWindowBytes ?? DEFAULT_WINDOW_BYTES
+    if (unacked >= window / 4 || unacked < 0) {
+      this.ackImmediate = setImmediate(() => this.ack())
+      return
+    }
+    if (!this.ackTimer) this.ackTimer = setTimeout(() => this.ack(), ACK_INTERVAL_MS)
   }
 
   private ack(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer)
+    if (this.ackImmediate) clearImmediate(this.ackImmediate)
+    this.ackTimer = null
+    this.ackImmediate = null
     if (this.closed) return
-    this.provider.sendFrame({ kind: FrameKind.ack, channel: this.agentId, seq: this.position.offset })
+    this.ackedOffset = this.position.offset
+    this.provider.sendFrame({ kind: FrameKind.ack, channel: this.agentId, seq: this.ackedOffset })
   }
 
   private deliver(deliveries: Delivery[]): void {

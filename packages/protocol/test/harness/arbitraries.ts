@@ -54,7 +54,7 @@ const generators: Record<keyof typeof FrameKind, fc.Arbitrary<Frame>> = {
     memberName: text,
     role: fc.constantFrom(...MEMBER_ROLES),
     instanceId: text,
-    limits: fc.record({ maxFrameBytes: u53, maxDocBytes: u53 }),
+    limits: fc.record({ maxFrameBytes: u53, maxDocBytes: u53, viewerWindowBytes: u53 }, { requiredKeys: ['maxFrameBytes', 'maxDocBytes'] }),
     server: text
   }),
   sync: fc.record({ kind: fc.constant(FrameKind.sync), channel, body: bytes }),

@@ -173,7 +173,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
         memberName: member.name,
         role: member.role,
         instanceId: hello.instanceId,
-        limits: { maxFrameBytes: this.core.limits.maxFrameBytes, maxDocBytes: this.core.limits.maxDocBytes },
+        limits: { maxFrameBytes: this.core.limits.maxFrameBytes, maxDocBytes: this.core.limits.maxDocBytes, viewerWindowBytes: this.core.limits.viewerHighWaterBytes },
         server: this.core.serverName,
         ...(issuedCredential ? { credential: issuedCredential } : {})
       })
