@@ -4,8 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { REPO_ROOT } from '../sync/proc.js'
-import { readCpuMs, sleep } from './common.js'
+import { REPO_ROOT, readCpuMs, sleep } from './common.js'
 
 const SCRIPT = fileURLToPath(new URL('./instances.ts', import.meta.url))
 const live = new Set<ChildProcess>()

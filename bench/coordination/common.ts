@@ -1,14 +1,16 @@
 // Shared pieces of the coordination benchmark: the orchard relay as its own process (the
 // real CLI), Orchard sessions that count what they receive, a broker that "spawns"
-// instantly, and small helpers. The process plumbing (spawn a server, wait for its JSON
-// line, /proc CPU, bounded waits) is bench/sync/proc.ts, imported, not copied.
-import { execFileSync } from 'node:child_process'
+// instantly, and small helpers. The peers are started by bench/sync (targets.ts, imported);
+// our relay is started here, without bench/sync's preloaded probe (see startOrchardRelay).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { WorkspaceSession, webSocketTransport, type BrokerHost, type SpawnRequest, type TransportFactory } from '@orchard/client'
 import { isInviteToken } from '@orchard/protocol'
-import { spawnNodeServer, sleep, withDeadline } from '../sync/proc.js'
+import { sleep, withDeadline } from '../sync/proc.js'
 
 export { sleep, withDeadline }
 
@@ -28,6 +30,21 @@ export function readCpuMs(pid: number): number {
 }
 
 export const RELAY_CLI = 'packages/relay/src/cli.ts'
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+/** The last stderr lines of every relay that wrote any (the report shows them). */
+export const relayStderr: string[] = []
+
+const liveRelays = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const c of liveRelays) {
+    try {
+      c.kill('SIGKILL')
+    } catch {
+      /* gone */
+    }
+  }
+})
 
 export interface OrchardRelay {
   pid: number
@@ -43,38 +60,73 @@ export interface OrchardRelay {
 }
 
 /**
- * `node --expose-gc --import tsx --import <probe> packages/relay/src/cli.ts relay --json
- * --port 0 --data <tmp>/orchard.db --durability <d>`: the CLI as its own process, so its
- * CPU is read from /proc/<pid>/stat. `nodeFlags` (e.g. --cpu-prof) go to the relay only;
- * with any set, stop() waits up to 120 s for the relay to store, compact and exit (that is
- * when a profile is written).
+ * `node [nodeFlags] --import tsx packages/relay/src/cli.ts relay --json --port 0 --data
+ * <tmp>/orchard.db --durability <d>` (what `npx tsx packages/relay/src/cli.ts relay` runs),
+ * as its own process so its CPU is read from /proc/<pid>/stat. Nothing else is preloaded:
+ * the relay's SQLite writer thread inherits the process's execArgv, and a preloaded .ts
+ * module (bench/sync's probe.ts) does not load there. `nodeFlags` (e.g. --cpu-prof) go to
+ * the relay only; with any set, stop() waits up to 120 s for the relay to store, compact
+ * and exit (that is when a profile is written).
  */
 export async function startOrchardRelay(opts: { durability?: 'full' | 'normal'; nodeFlags?: string[] } = {}): Promise<OrchardRelay> {
   const durability = opts.durability ?? 'full'
   const dataDir = mkdtempSync(join(tmpdir(), 'orchard-coord-'))
-  const cleanup = () => rmSync(dataDir, { recursive: true, force: true })
-  let proc
+  const nodeFlags = opts.nodeFlags ?? []
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', RELAY_CLI, 'relay', '--port', '0', '--data', join(dataDir, 'orchard.db'), '--json', '--durability', durability], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  liveRelays.add(child)
+  let stderr = ''
+  child.stderr!.setEncoding('utf8')
+  child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-8000)))
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      liveRelays.delete(child)
+      resolve()
+    }),
+  )
+  const lines = createInterface({ input: child.stdout! })
+  const stop = async (timeoutMs: number) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      if ((await Promise.race([exited.then(() => 'exited' as const), sleep(timeoutMs).then(() => 'timeout' as const)])) === 'timeout') {
+        child.kill('SIGKILL')
+        await Promise.race([exited, sleep(2_000)])
+      }
+    }
+    lines.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+  let info: { url: string; workspaceId: string; ownerToken: string; adminToken: string }
   try {
-    proc = await spawnNodeServer({
-      label: `orchard relay (${durability})`,
-      script: RELAY_CLI,
-      args: ['relay', '--port', '0', '--data', join(dataDir, 'orchard.db'), '--json', '--durability', durability],
-      nodeFlags: opts.nodeFlags ?? [],
-      ...((opts.nodeFlags ?? []).length > 0 ? { stopTimeoutMs: 120_000 } : {}),
-      isReady: (o) => typeof o.url === 'string',
-    })
+    info = await withDeadline(
+      new Promise((resolve, reject) => {
+        lines.on('line', (line) => {
+          if (!line.startsWith('{')) return
+          try {
+            const o = JSON.parse(line) as { url?: unknown }
+            if (typeof o.url === 'string') resolve(o as typeof info)
+          } catch {
+            /* not the announcement */
+          }
+        })
+        void exited.then(() => reject(new Error(`the relay exited before announcing: ${stderr}`)))
+      }),
+      30_000,
+      'relay start',
+    )
   } catch (e) {
-    cleanup()
+    await stop(2_000)
     throw e
   }
-  const info = proc.announcement as { url: string; workspaceId: string; ownerToken: string; adminToken: string }
   const base = new URL(info.url)
   if (base.hostname !== '127.0.0.1') {
-    await proc.stop()
-    cleanup()
+    await stop(5_000)
     throw new Error(`the relay announced a non-loopback url ${info.url}`)
   }
-  const pid = proc.pid
+  const pid = child.pid!
   return {
     pid,
     url: info.url,
@@ -85,9 +137,9 @@ export async function startOrchardRelay(opts: { durability?: 'full' | 'normal'; 
     durability,
     cpuMs: () => readCpuMs(pid),
     async stop() {
-      await proc.stop()
-      cleanup()
-      const tail = proc.stderrTail().trim()
+      await stop(nodeFlags.length > 0 ? 120_000 : 10_000)
+      const tail = stderr.trim()
+      if (tail) relayStderr.push(tail.split('\n').slice(-3).join(' | ').slice(0, 400))
       if (tail) process.stderr.write(`  (relay stderr, last lines:)\n${tail.split('\n').slice(-8).map((l) => `    ${l}`).join('\n')}\n`)
     },
   }

@@ -2,10 +2,12 @@
 //   npx tsx bench/coordination/run.ts [--quick] [--only leases,presence,spawn] [--out FILE]
 //                                     [--profile DIR]   (relay under --cpu-prof, profiles in DIR)
 // The markdown report goes to stdout (and --out FILE); progress to stderr.
+import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { fmt, median, percentile, table } from '../sync/stats.js'
+import { REPO_ROOT, relayStderr } from './common.js'
 import { runLeases, type LeaseResult, type LeaseSizes } from './leases.js'
 import { PRESENCE_TARGETS, runPresence, type PresenceResult, type PresenceSizes } from './presence.js'
 import { runSpawnRace, type SpawnResult, type SpawnSizes } from './spawn.js'
@@ -59,6 +61,16 @@ const log = (s: string) => process.stderr.write(`${s}\n`)
 const ms = (x: number) => fmt(x, 3)
 const p = (xs: number[], q: number) => ms(percentile(xs, q))
 
+function revision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' })
+    const dirty = git('status', '--porcelain', '--', 'packages').split('\n').filter(Boolean).map((l) => l.slice(3))
+    return `${git('rev-parse', '--short', 'HEAD').trim()}${dirty.length > 0 ? ` + uncommitted changes in ${dirty.join(', ')}` : ' (packages/ clean)'}`
+  } catch {
+    return 'unknown (no git)'
+  }
+}
+const rev0 = revision()
 const load0 = loadavg()
 const started = Date.now()
 const out: string[] = []
@@ -102,7 +114,10 @@ out.push(`- date: ${new Date(started).toISOString()}, ${elapsed.toFixed(0)} s`)
 out.push(`- command: \`npx tsx bench/coordination/run.ts ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'))
 out.push(`- machine: ${cpu[0]?.model ?? '?'}, ${cpu.length} cores, node ${process.version}; load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(' / ')}, at end ${load1.map((x) => x.toFixed(2)).join(' / ')}`)
 out.push(
-  '- relay: `packages/relay/src/cli.ts relay --json --port 0 --data <tmp>/orchard.db` as its own process (default limits: awarenessIntervalMs 20, leaseTtlMs 30 000; `--durability full` unless a row says `normal`); its CPU is utime+stime from /proc/<pid>/stat (10 ms ticks). A fresh relay for every row.' +
+  `- code: ${rev0}${revision() === rev0 ? '' : ` (changed during the run: now ${revision()})`}`,
+)
+out.push(
+  '- relay: `node --import tsx packages/relay/src/cli.ts relay --json --port 0 --data <tmp>/orchard.db` as its own process (default limits: awarenessIntervalMs 20, leaseTtlMs 30 000; `--durability full` unless a row says `normal`); its CPU is utime+stime of all its threads (SQLite writer thread included) from /proc/<pid>/stat, 10 ms ticks. A fresh relay for every row.' +
     (values.profile ? ` **Profiled** (--cpu-prof into ${values.profile}): figures are slower than unprofiled.` : ''),
 )
 out.push(
@@ -221,6 +236,13 @@ if (spawnResults.length > 0) {
       }),
     ),
   )
+  out.push('')
+}
+
+if (relayStderr.length > 0) {
+  out.push('## Relay stderr')
+  out.push('')
+  for (const line of relayStderr) out.push(`- \`${line.replace(/`/g, "'")}\``)
   out.push('')
 }
 
