@@ -9,7 +9,7 @@
 // snapshot, TERM-3), and keeps the raw server from queueing without bound. The window is
 // below the relay's 1 MiB high-water mark so a healthy viewer is never skipped.
 import WebSocket from 'ws'
-import { WorkspaceSession, type BrokerHost } from '@orchard/client'
+import { ACK_INTERVAL_MS, WorkspaceSession, type BrokerHost } from '@orchard/client'
 import { FrameKind, PROTOCOL_VERSION, decodeFrame, encodeFrame, type Frame } from '@orchard/protocol'
 import { sleep, withDeadline } from './proc.js'
 
@@ -143,15 +143,19 @@ export async function rawSetup(url: string, n: number, withStalled: boolean): Pr
 /**
  * A viewer on a raw Orchard socket that does on the wire what TerminalStream does:
  * subscribes from 0/0, acknowledges right after subscribing, decodes every frame, checks
- * (generation, offset) continuity, and acknowledges its position once per event-loop
- * turn that delivered output (setImmediate), as TerminalStream.noteReceived does.
+ * (generation, offset) continuity, and paces its ACKs as TerminalStream.noteReceived does
+ * (TERM-8): at once (next turn) when a quarter of the window the relay announced is
+ * unacknowledged, else at most ACK_INTERVAL_MS after the output arrived.
  * A stalled viewer acknowledges once, then stops reading its socket.
  */
 async function orchardViewer(url: string, credential: string, instanceId: string, agentId: string, stalled: boolean, acking: boolean): Promise<Viewer> {
   const ws = await openSocket(`${url}/orchard`)
   let next = 0
   let generation = 0
-  let ackScheduled = false
+  let acked = 0
+  let window = 1024 * 1024
+  let ackTimer: NodeJS.Timeout | null = null
+  let ackImmediate: NodeJS.Immediate | null = null
   let welcomed: () => void = () => {}
   const welcome = new Promise<void>((resolve) => (welcomed = resolve))
   const viewer: Viewer = {
@@ -166,7 +170,11 @@ async function orchardViewer(url: string, credential: string, instanceId: string
     close: () => closeSocket(ws)
   }
   const ack = () => {
-    ackScheduled = false
+    if (ackTimer) clearTimeout(ackTimer)
+    if (ackImmediate) clearImmediate(ackImmediate)
+    ackTimer = null
+    ackImmediate = null
+    acked = next
     viewer.acks++
     if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame({ kind: FrameKind.ack, channel: agentId, seq: next }))
   }
@@ -187,16 +195,19 @@ async function orchardViewer(url: string, credential: string, instanceId: string
       next = frame.offset + frame.data.byteLength
       viewer.received = next
       viewer.frames++
-      if (acking && !ackScheduled) {
-        ackScheduled = true
-        setImmediate(ack)
+      if (acking && !ackImmediate) {
+        if (next - acked >= window / 4 || next < acked) ackImmediate = setImmediate(ack)
+        else ackTimer ??= setTimeout(ack, ACK_INTERVAL_MS)
       }
       viewer.onProgress?.()
     } else if (frame.kind === FrameKind.termGap) {
       viewer.gaps++
       generation = frame.generation
       next = frame.to
-    } else if (frame.kind === FrameKind.welcome) welcomed()
+    } else if (frame.kind === FrameKind.welcome) {
+      window = frame.limits.viewerWindowBytes ?? window
+      welcomed()
+    }
     else if (frame.kind === FrameKind.error) viewer.errors.push(`${frame.code}: ${frame.message}`)
   })
   ws.on('close', (code) => (viewer.closeCode = code))

@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   out(`- raw ceiling: its own process (\`node --import tsx bench/terminals/raw-broadcast-server.ts\`, ws 8.23.0, the received Buffer sent to every viewer, no flow control)`)
   out(`- load side: the publisher and all viewers in this benchmark process, so exactly two busy processes share the two cores`)
   out(`- relay publisher: a host WorkspaceSession (fresh per run, with a fresh agent) sending TERM_OUTPUT frames on its RelayProvider, i.e. HostBinding.output's frames without its xterm mirror (measured separately below)`)
-  out(`- relay viewers: raw Orchard sockets doing what TerminalStream does on the wire: subscribe 0/0, ACK on subscribe, decode every frame, check (generation, offset) continuity, ACK their offset once per event-loop turn that delivered output`)
+  out(`- relay viewers: raw Orchard sockets doing what TerminalStream does on the wire: subscribe 0/0, ACK on subscribe, decode every frame, check (generation, offset) continuity, pace their ACKs as TerminalStream does (TERM-8: next turn once a quarter of the relay's window is unacknowledged, else within 20 ms)`)
   out()
 
   const chunks = makeChunks(16, rng(seed))

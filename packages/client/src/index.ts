@@ -11,7 +11,7 @@ export type { BrokerHost, SpawnRequest, HostBindingEvents } from './BrokerHost.j
 export { PresenceView } from './PresenceView.js'
 export type { PresenceEntry, PresenceEvents } from './PresenceView.js'
 export type { ActivityEntry, AgentRecord, AgentStatus, LeaseRecord, ControlInstance, ControlMember } from '@orchard/protocol'
-export { TerminalStream } from './terminal/TerminalStream.js'
+export { ACK_INTERVAL_MS, TerminalStream } from './terminal/TerminalStream.js'
 export type { TerminalStreamEvents } from './terminal/TerminalStream.js'
 export { OutputReassembler } from './terminal/OutputReassembler.js'
 export type { Delivery } from './terminal/OutputReassembler.js'
