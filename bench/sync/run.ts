@@ -175,7 +175,7 @@ const spread = (xs: number[]) => (xs.length > 1 ? `${fmt(min(xs))}–${fmt(max(x
 
 // ------------------------------------------------------------------ scenarios
 
-async function runConvergence(a: Args, sizes: Sizes, targets: Target[], rooms: Rooms): Promise<void> {
+async function runConvergence(sizes: Sizes, targets: Target[], rooms: Rooms): Promise<void> {
   const reps = sizes.repeats
   emit(`## 1. Convergence: one writer × ${sizes.updates} map sets, N clients in one room`)
   emit()
@@ -243,7 +243,7 @@ async function runConvergence(a: Args, sizes: Sizes, targets: Target[], rooms: R
   emit()
 }
 
-async function runLatency(a: Args, sizes: Sizes, targets: Target[], rooms: Rooms): Promise<void> {
+async function runLatency(sizes: Sizes, targets: Target[], rooms: Rooms): Promise<void> {
   const reps = sizes.repeats
   emit(`## 2. Idle latency: one writer, ${sizes.latencyCount} single-key updates, one every ${sizes.latencyIntervalMs} ms`)
   emit()
@@ -294,7 +294,7 @@ async function runLatency(a: Args, sizes: Sizes, targets: Target[], rooms: Rooms
   emit()
 }
 
-async function runRooms(a: Args, sizes: Sizes, targets: Target[], rooms: Rooms): Promise<void> {
+async function runRooms(sizes: Sizes, targets: Target[], rooms: Rooms): Promise<void> {
   const reps = sizes.repeats
   emit(`## 3. ${sizes.rooms} rooms, one client each writing a small doc (5 keys)`)
   emit()
@@ -415,9 +415,9 @@ async function main(): Promise<void> {
   emit(`- "vs best peer" divides by the best of ${targets.filter((t) => t.peer).map((t) => t.name).join(', ') || '(no peer)'} on that row (lower is better everywhere)`)
   emit()
   const run: Record<Scenario, () => Promise<void>> = {
-    convergence: () => runConvergence(a, sizes, targets, rooms),
-    latency: () => runLatency(a, sizes, targets, rooms),
-    rooms: () => runRooms(a, sizes, targets, rooms),
+    convergence: () => runConvergence(sizes, targets, rooms),
+    latency: () => runLatency(sizes, targets, rooms),
+    rooms: () => runRooms(sizes, targets, rooms),
     fullsync: () => runFullSync(a, sizes, targets, rooms),
   }
   for (const s of a.scenarios) {

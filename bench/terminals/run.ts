@@ -266,7 +266,6 @@ async function main(): Promise<void> {
         stalledRuns.reduce((sum, m) => sum + m.result.gaps, 0)
       ])
       const m = pickMedian(stalledRuns, (x) => x.maxRss - x.startRss)
-      const b = pickMedian(baseRuns, (x) => x.maxRss - x.startRss)
       rows2mem.push([
         target === 'raw' ? 'raw ws' : 'relay',
         n,
