@@ -90,21 +90,16 @@ function pauseSocket(ws: WebSocket): void {
   ;(ws as unknown as { _socket: { pause(): void } })._socket.pause()
 }
 
+/** A viewer's counters, all zero, on socket `ws`. */
+function newViewer(ws: WebSocket): Viewer {
+  return { received: 0, frames: 0, acks: 0, doneAt: 0, gaps: 0, errors: [], closeCode: null, onProgress: null, close: () => closeSocket(ws) }
+}
+
 // ------------------------------------------------------------------ raw ws server
 
 async function rawViewer(url: string, stalled: boolean): Promise<Viewer> {
   const ws = await openSocket(`${url}/view`)
-  const viewer: Viewer = {
-    received: 0,
-    frames: 0,
-    acks: 0,
-    doneAt: 0,
-    gaps: 0,
-    errors: [],
-    closeCode: null,
-    onProgress: null,
-    close: () => closeSocket(ws)
-  }
+  const viewer = newViewer(ws)
   ws.on('message', (data: Buffer) => {
     viewer.received += data.byteLength
     viewer.onProgress?.()
@@ -158,17 +153,7 @@ async function orchardViewer(url: string, credential: string, instanceId: string
   let ackImmediate: NodeJS.Immediate | null = null
   let welcomed: () => void = () => {}
   const welcome = new Promise<void>((resolve) => (welcomed = resolve))
-  const viewer: Viewer = {
-    received: 0,
-    frames: 0,
-    acks: 0,
-    doneAt: 0,
-    gaps: 0,
-    errors: [],
-    closeCode: null,
-    onProgress: null,
-    close: () => closeSocket(ws)
-  }
+  const viewer = newViewer(ws)
   const ack = () => {
     if (ackTimer) clearTimeout(ackTimer)
     if (ackImmediate) clearImmediate(ackImmediate)

@@ -16,16 +16,19 @@ let broker: FakeBroker
 let projectId: string
 let agent: AgentRecord
 
-beforeEach(async () => {
-  ws = await testWorkspace({ terminalRingBytes: 4_096, viewerHighWaterBytes: 2_048 })
+/** A workspace on a relay with `limits`, a host instance and one running agent. */
+async function start(limits: Parameters<typeof testWorkspace>[0], agentName: string): Promise<void> {
+  ws = await testWorkspace(limits)
   host = await ws.session({ instanceId: 'host' })
   broker = new FakeBroker()
   host.host(broker)
   projectId = host.store.addProject('Pear', '/src/pear').id
   host.store.setProjectHost(projectId, { instanceId: 'host' })
   await host.provider.whenPersisted()
-  agent = await host.spawn(projectId, 'alice')
-})
+  agent = await host.spawn(projectId, agentName)
+}
+
+beforeEach(() => start({ terminalRingBytes: 4_096, viewerHighWaterBytes: 2_048 }, 'alice'))
 afterEach(() => ws.close())
 
 function collect(stream: TerminalStream) {
@@ -156,14 +159,7 @@ describe('terminal fan-out', () => {
 describe('terminal load', () => {
   it('[LIMIT-3] [TERM-1] a chatty agent does not get its host rate-limited: output has its own budget and each turn is one frame', async () => {
     await ws.close()
-    ws = await testWorkspace({ framesPerSecond: 50 })
-    host = await ws.session({ instanceId: 'host' })
-    broker = new FakeBroker()
-    host.host(broker)
-    projectId = host.store.addProject('Pear', '/src/pear').id
-    host.store.setProjectHost(projectId, { instanceId: 'host' })
-    await host.provider.whenPersisted()
-    agent = await host.spawn(projectId, 'yes')
+    await start({ framesPerSecond: 50 }, 'yes') // burst: 100 frames
     const viewer = await ws.session({ credential: await ws.member('viewer', 'vic'), instanceId: 'vic' })
     const seen = collect(viewer.terminal(agent.id))
     let expected = ''
@@ -181,14 +177,7 @@ describe('terminal load', () => {
 
   it('[TERM-8] [LIMIT-3] a viewer of a chatty agent is not rate-limited: its ACKs are paced, not one per turn', async () => {
     await ws.close()
-    ws = await testWorkspace({ framesPerSecond: 50 })
-    host = await ws.session({ instanceId: 'host' })
-    broker = new FakeBroker()
-    host.host(broker)
-    projectId = host.store.addProject('Pear', '/src/pear').id
-    host.store.setProjectHost(projectId, { instanceId: 'host' })
-    await host.provider.whenPersisted()
-    agent = await host.spawn(projectId, 'yes')
+    await start({ framesPerSecond: 50 }, 'yes') // burst: 100 frames
     const viewer = await ws.session({ credential: await ws.member('viewer', 'vic'), instanceId: 'vic' })
     const errors: string[] = []
     viewer.provider.on('error', (error) => errors.push(error.message))
