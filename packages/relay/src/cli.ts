@@ -135,9 +135,9 @@ async function runRelay(options: { port?: string; host?: string; json?: boolean;
       console.log('Next:')
       console.log('  - Join from an app:  WorkspaceSession.join("<invite>", { name: "Ben", file: "projects.json" })  (@orchard/client)')
       console.log('  - See two instances share it:  npx -y pnpm@10.34.8 example:two-instances')
-      console.log(`  - More invites:  npx tsx packages/relay/src/cli.ts invite --role viewer --data ${options.dataPath}`)
+      console.log(`  - More invites:  npx -y pnpm@10.34.8 orchard invite --role viewer --data ${options.dataPath}`)
     } else {
-      console.log(`Serving workspace ${owner.workspaceId}. Make invites with: orchard invite --role editor --data ${options.dataPath}`)
+      console.log(`Serving workspace ${owner.workspaceId}. Make invites with: npx -y pnpm@10.34.8 orchard invite --role editor --data ${options.dataPath}`)
     }
     console.log('Health: ' + url.replace('ws://', 'http://') + '/healthz   Metrics: ' + url.replace('ws://', 'http://') + '/metrics   Stop: Ctrl-C')
   }
