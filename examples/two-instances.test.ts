@@ -1,26 +1,7 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { runExample, type ExampleRun } from './run-example.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-
-/** Runs the example as a user would (its own node process) and collects what it printed. */
-function runExample(file: string, timeoutMs: number): Promise<{ code: number | null; signal: string | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.once('error', reject)
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, out })
-    })
-  })
-}
-
-let run: { code: number | null; signal: string | null; out: string }
+let run: ExampleRun
 
 function section(title: string): string {
   const start = run.out.indexOf(title)
