@@ -1,9 +1,4 @@
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return Number.NaN
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
+export { median, rng, table } from '../stats.js'
 
 /** Nearest-rank percentile, p in [0, 100]. */
 export function percentile(xs: readonly number[], p: number): number {
@@ -21,18 +16,6 @@ export function max(xs: readonly number[]): number {
   return xs.length === 0 ? Number.NaN : Math.max(...xs)
 }
 
-/** Deterministic PRNG (mulberry32) so room names and generated data follow --seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Fixed-ish significant digits: 1234 -> "1234", 12.34 -> "12.3", 0.01234 -> "0.0123". */
 export function fmt(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined || Number.isNaN(x)) return '–'
@@ -46,12 +29,6 @@ export function fmt(x: number | null | undefined, digits = 3): string {
 export function ratio(x: number | null | undefined, base: number | null | undefined): string {
   if (x === null || x === undefined || base === null || base === undefined || !Number.isFinite(x) || !Number.isFinite(base) || base <= 0) return '–'
   return `${fmt(x / base)}×`
-}
-
-export function table(head: string[], rows: string[][]): string {
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
-  for (const r of rows) lines.push(`| ${r.join(' | ')} |`)
-  return lines.join('\n')
 }
 
 export function mb(bytes: number | null | undefined): number | null {

@@ -10,6 +10,7 @@
  */
 import v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { median } from '../stats.js'
 
 export interface RepPlan {
   /** Warm-up repetitions (fewer if they use up a fifth of the budget). */
@@ -69,11 +70,7 @@ export async function compare(plan: RepPlan, bodies: readonly Body[]): Promise<T
   return samples.map((values) => ({ median: median(values), reps: values.length }))
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
+export { median }
 
 /**
  * A full collection between measurements, so one run's garbage is not collected inside

@@ -1,11 +1,9 @@
 /** Markdown output for bench/RESULTS.md: tables, the machine, and number formatting. */
 import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { table } from '../stats.js'
 
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
-}
+export { table }
 
 export function ms(value: number): string {
   if (value < 0.1) return value.toFixed(4)
