@@ -90,7 +90,7 @@ export class LeaseManager {
     return { released: true }
   }
 
-  /** Stopping an agent ends its lease (STOP-1); its holder hears why at once (LEASE-9). */
+  /** Stopping an agent ends its lease (STOP-1); its holder hears why at once (LEASE-10). */
   drop(agentId: string, reason: 'stopped' | 'exited', by: RoomPeer | null): void {
     const held = this.room.control.leases.get(agentId)
     if (!held) return

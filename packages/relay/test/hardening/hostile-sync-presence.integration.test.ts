@@ -57,7 +57,7 @@ describe('sync step 1', () => {
     viewer.close()
   })
 
-  it('[VALID-2] [YWS-3] over y-websocket, a truncated state vector closes that socket with 4400 bad-frame; others carry on', async () => {
+  it('[VALID-2] [COMPAT-4] over y-websocket, a truncated state vector closes that socket with 4400 bad-frame; others carry on', async () => {
     const stock = await rawYws(relay.url, relay.workspaceId, viewerCredential)
     stock.send(encodeYwsMessage({ type: 'sync', body: syncBody(0, TRUNCATED_STATE_VECTOR) }))
     // What a stock client sees: the close code (do not retry) and the reason.
@@ -118,7 +118,7 @@ describe('presence', () => {
     viewer.close()
   })
 
-  it('[PRESENCE-6] [YWS-3] over y-websocket, a deep presence state or bad presence JSON closes that socket with 4400 bad-frame', async () => {
+  it('[PRESENCE-6] [COMPAT-4] over y-websocket, a deep presence state or bad presence JSON closes that socket with 4400 bad-frame', async () => {
     const deepOne = await rawYws(relay.url, relay.workspaceId, viewerCredential)
     deepOne.send(encodeYwsMessage({ type: 'awareness', update: awarenessBody([{ clientID: 61, clock: 1, json: deep(2_000) }]) }))
     // What a stock client sees: 4400 (y-websocket does not retry it) with the reason.

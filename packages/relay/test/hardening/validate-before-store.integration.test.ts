@@ -97,7 +97,7 @@ describe('updates are validated before they are stored', () => {
     viewer.close()
   })
 
-  it('[VALID-1] [YWS-3] over y-websocket, an update with a garbage body or a deep embed closes that socket with 4400 bad-frame, not stored', async () => {
+  it('[VALID-1] [COMPAT-4] over y-websocket, an update with a garbage body or a deep embed closes that socket with 4400 bad-frame, not stored', async () => {
     const before = await storedBytes('workspace')
     const garbage = await rawYws(relay.url, relay.workspaceId, editorCredential)
     garbage.send(encodeYwsMessage({ type: 'sync', body: syncBody(2, new Uint8Array([9, 200, 1, 2, 3])) }))
@@ -115,6 +115,25 @@ describe('updates are validated before they are stored', () => {
     await eventually(() => owner.store.doc.getMap('plain').get('ok') === true, { what: 'the honest edit reaches the owner' })
     expect(honest.closed).toBeNull()
     honest.close()
+  })
+})
+
+describe('stock clients hear their refusals', () => {
+  it('[COMPAT-4] [LIMIT-2] a stock client\'s update over the doc size limit closes that socket with 4413 too-large; the doc is unchanged', async () => {
+    const small = await startTestRelay({ limits: { maxDocBytes: 4_096 } })
+    try {
+      const editor = (await small.core.auth.addMember(small.workspaceId, 'Eda', 'editor')).credential
+      const stock = await rawYws(small.url, small.workspaceId, editor)
+      const doc = new Y.Doc()
+      doc.getText('big').insert(0, 'x'.repeat(8_000))
+      stock.send(encodeYwsMessage({ type: 'sync', body: syncBody(2, Y.encodeStateAsUpdate(doc)) }))
+      // What a stock client sees: 4413 with the reason, instead of an edit silently dropped.
+      expect(await stock.waitClosed()).toEqual({ code: 4413, reason: 'too-large' })
+      await small.core.pipeline.drain()
+      expect(await small.core.storage.loadDoc(`${small.workspaceId}/workspace`)).toBeUndefined()
+    } finally {
+      await small.close()
+    }
   })
 })
 
