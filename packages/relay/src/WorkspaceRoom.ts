@@ -236,10 +236,8 @@ export class WorkspaceRoom {
       settle({ code: 'bad-frame', message: `That ${channel} update was refused and not stored: ${check.message}` })
       return
     }
-    if (check.empty) {
-      settle()
-      return
-    }
+    // An empty one still takes the pipeline's turn, so its ACK is ordered with the
+    // stored updates around it, as before validation was added.
     // An Orchard client edits project definitions: keep a readable mirror so the relay can
     // say who changed which project. Stock y-websocket rooms stay bytes-only (DOCS-1).
     if (peer.flavor === 'orchard' && channel === WORKSPACE_CHANNEL) this.workspaceModel()
