@@ -80,26 +80,14 @@ export class PresenceHub {
    */
   apply(peer: PresencePeer, update: Uint8Array): PresenceResult {
     const { maxStateBytes, maxDepth, maxStatesPerConnection } = this.limits
-    // Before parsing anything: a frame far larger than the states it may carry is refused whole.
-    if (update.byteLength > (maxStateBytes + 64) * maxStatesPerConnection) {
-      return { ok: false, code: 'too-large', message: `That presence update is ${update.byteLength} bytes; a connection's presence may be at most ${maxStatesPerConnection} states of ${maxStateBytes} bytes. It was not applied.` }
-    }
+    // No size check on the frame as a whole: a stock client echoes everyone's states back in
+    // one update, so only the states it owns count (the frame is bounded by maxFrameBytes).
     const entries = decodeAwarenessUpdate(update)
     if (!entries) return { ok: false, code: 'bad-frame', message: 'That awareness update is malformed (it must be y-protocols encodeAwarenessUpdate output with JSON object states); it was not applied.' }
     const owned = new Set<number>()
     for (const [clientID, held] of this.states) if (held.owner === peer) owned.add(clientID)
     const accepted: AwarenessEntry[] = []
     for (const entry of entries) {
-      if (entry.state !== null) {
-        if (jsonDepthOver(entry.state, maxDepth)) {
-          return { ok: false, code: 'bad-frame', message: `A presence state may nest at most ${maxDepth} levels deep; this update was not applied.` }
-        }
-        // Safe now that its depth is bounded.
-        const bytes = JSON.stringify(entry.state).length
-        if (bytes > maxStateBytes) {
-          return { ok: false, code: 'too-large', message: `A presence state may be at most ${maxStateBytes} bytes as JSON; client ${entry.clientID}'s is ${bytes}. This update was not applied.` }
-        }
-      }
       const held = this.states.get(entry.clientID)
       if (held && held.owner !== peer && !sameInstance(held.owner.identity, peer.identity)) {
         // PRESENCE-3: a stock client echoing what it received is quiet; a newer clock for
@@ -111,6 +99,17 @@ export class PresenceHub {
       if (claimed !== undefined && !matchesIdentity(claimed, peer.identity)) {
         // PRESENCE-2: the relay knows who you are; a state naming someone else is refused.
         return { ok: false, code: 'forbidden', message: 'Your presence claimed another identity; the relay refused it.' }
+      }
+      // After the echo check: an echo of a stored state (stamped, so a little larger) is not the sender's.
+      if (entry.state !== null) {
+        if (jsonDepthOver(entry.state, maxDepth)) {
+          return { ok: false, code: 'bad-frame', message: `A presence state may nest at most ${maxDepth} levels deep; this update was not applied.` }
+        }
+        // Safe now that its depth is bounded.
+        const bytes = JSON.stringify(entry.state).length
+        if (bytes > maxStateBytes) {
+          return { ok: false, code: 'too-large', message: `A presence state may be at most ${maxStateBytes} bytes as JSON; client ${entry.clientID}'s is ${bytes}. This update was not applied.` }
+        }
       }
       if (held && entry.clock < held.clock) continue
       if (held && entry.clock === held.clock && !(entry.state === null && held.state !== null)) continue

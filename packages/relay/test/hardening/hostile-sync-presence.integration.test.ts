@@ -128,4 +128,26 @@ describe('presence', () => {
     expect(await badJson.waitClosed()).toEqual({ code: 4400, reason: 'bad-frame' })
     await relayStillServes('yws-presence')
   })
+
+  it('[PRESENCE-6] [COMPAT-3] a stock client echoing a near-limit state (larger once stamped) is not refused', async () => {
+    const talker = await rawOrchard(relay.url, relay.ownerCredential, 'talker-big')
+    const stock = await rawYws(relay.url, relay.workspaceId, viewerCredential)
+    const json = JSON.stringify({ note: 'n'.repeat(32_700) })
+    expect(json.length).toBeLessThan(32 * 1024)
+    talker.send({ kind: FrameKind.awareness, channel: 'workspace', body: awarenessBody([{ clientID: 555_001, clock: 1, json }]) })
+    const received = await eventually(
+      () => stock.messages.find((message) => message.type === 'awareness' && Buffer.from(message.update).toString('latin1').includes('"note"')),
+      { what: 'the stock client gets the big state' }
+    )
+    if (received.type !== 'awareness') throw new Error('unreachable')
+    expect(received.update.byteLength).toBeGreaterThan(32 * 1024)
+    const before = stock.messages.length
+    stock.send(encodeYwsMessage({ type: 'awareness', update: received.update }))
+    stock.send(encodeYwsMessage({ type: 'query-awareness' }))
+    // The answer to the query comes after the echo was handled: the socket is still open.
+    await eventually(() => stock.messages.length > before || stock.closed, { what: 'an answer to the query' })
+    expect(stock.closed).toBeNull()
+    stock.close()
+    talker.close()
+  })
 })
