@@ -72,7 +72,7 @@ export const AUTH_FAILURE_MESSAGES: Record<AuthFailure, string> = {
   'invite-used-up': 'This invite has been used as many times as it allows. Ask for a new one.',
   'invite-creator-removed': 'The owner who made this invite is no longer an owner of this workspace, so it no longer admits anyone. Ask a current owner for a new invite.',
   'instance-taken':
-    'Another member of this workspace already uses this instance id, so this connection was refused. Each machine keeps its own id: if Orchard\'s local state was copied from someone else\'s machine, clear its instance id and connect again.'
+    'Another member of this workspace already uses this instance id, so this connection was refused. Each machine keeps its own id: if you joined again as a new member, or Orchard\'s local state was copied from another machine, clear this instance\'s id (a new one is made) and connect again.'
 }
 
 /** An instance id's owner (IDENT-1): the member that first connected with it. */
