@@ -115,8 +115,8 @@ export class WorkspaceRoom {
     const room = new WorkspaceRoom(
       core,
       workspace,
-      new SharedDoc(docId(workspace.id, WORKSPACE_CHANNEL), WORKSPACE_CHANNEL, workspaceStored.updates, workspaceStored.lastSeq),
-      new SharedDoc(docId(workspace.id, CONTROL_CHANNEL), CONTROL_CHANNEL, controlStored.updates, controlStored.lastSeq)
+      new SharedDoc(docId(workspace.id, WORKSPACE_CHANNEL), WORKSPACE_CHANNEL, workspaceStored.updates, workspaceStored.lastSeq, workspaceStored.storedUpdates),
+      new SharedDoc(docId(workspace.id, CONTROL_CHANNEL), CONTROL_CHANNEL, controlStored.updates, controlStored.lastSeq, controlStored.storedUpdates)
     )
     room.members = await core.auth.listMembers(workspace.id)
     return room

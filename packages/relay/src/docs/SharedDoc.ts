@@ -43,11 +43,13 @@ export class SharedDoc {
     /** The channel name on the wire ('workspace' or 'control'). */
     readonly channel: string,
     updates: readonly Uint8Array[],
-    lastSeq = 0
+    lastSeq = 0,
+    /** How many updates storage holds, when `updates` was already merged from them. */
+    storedUpdates = updates.length
   ) {
     this.state = new DocState(updates)
     this.lastSeq = lastSeq
-    this.storedUpdates = updates.length
+    this.storedUpdates = storedUpdates
   }
 
   get bytes(): number {

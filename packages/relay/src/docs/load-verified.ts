@@ -11,8 +11,11 @@ import type { RelayStorage } from '../storage/types.js'
 import { checkUpdate, type UpdateCheckLimits } from './validate-update.js'
 
 export interface VerifiedDoc {
+  /** The doc's good state as one merged update (merged once here, not again by the room). */
   updates: Uint8Array[]
   lastSeq: number
+  /** How many updates storage holds for it (for compaction scheduling). */
+  storedUpdates: number
 }
 
 export interface QuarantineRecord {
@@ -35,9 +38,9 @@ export async function loadVerified(
   log: (message: string) => void
 ): Promise<VerifiedDoc> {
   const stored = await storage.loadDoc(docId)
-  if (!stored) return { updates: [], lastSeq: 0 }
+  if (!stored) return { updates: [], lastSeq: 0, storedUpdates: 0 }
   const whole = readable(stored.updates, limits)
-  if (whole.ok) return { updates: stored.updates, lastSeq: stored.lastSeq }
+  if (whole.ok) return { updates: [whole.merged], lastSeq: stored.lastSeq, storedUpdates: stored.updates.length }
 
   // Slow path, taken only for a damaged doc: keep every update that reads on its own and
   // still merges with those kept before it.
@@ -71,14 +74,14 @@ export async function loadVerified(
   } catch (error) {
     log(`could not compact doc ${docId} after quarantining (${String(error)}); it will be checked again at the next load`)
   }
-  return { updates: [merged], lastSeq: stored.lastSeq }
+  return { updates: [merged], lastSeq: stored.lastSeq, storedUpdates: 1 }
 }
 
-function readable(updates: Uint8Array[], limits: UpdateCheckLimits): { ok: true } | { ok: false; message: string } {
+function readable(updates: Uint8Array[], limits: UpdateCheckLimits): { ok: true; merged: Uint8Array } | { ok: false; message: string } {
   try {
     const merged = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates)
     const check = checkUpdate(merged, limits)
-    return check.ok ? { ok: true } : check
+    return check.ok ? { ok: true, merged } : check
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error) }
   }
