@@ -241,7 +241,7 @@ export class WorkspaceRoom {
     // An Orchard client edits project definitions: keep a readable mirror so the relay can
     // say who changed which project. Stock y-websocket rooms stay bytes-only (DOCS-1).
     if (peer.flavor === 'orchard' && channel === WORKSPACE_CHANNEL) this.workspaceModel()
-    this.core.pipeline.submit(doc, message.update, { subscriber: peer, settle })
+    this.core.pipeline.submit(doc, message.update, { subscriber: peer, settle, checked: !check.empty })
   }
 
   /** VALID-2: a malformed state vector costs its sender an error, never the room. */

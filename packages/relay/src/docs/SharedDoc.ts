@@ -26,6 +26,8 @@ export interface UpdateOrigin {
   subscriber: DocSubscriber
   /** Called once the update is durable (or refused), with the frame's sequence number. */
   settle(error?: { code: string; message: string }): void
+  /** Already checked non-empty and valid (VALID-1): the pipeline need not decode it again. */
+  checked?: boolean
 }
 
 export class SharedDoc {
