@@ -207,9 +207,12 @@ export class AuthRegistry {
    * AUTH-4: redeems an invite for a new member. The use is counted atomically, so an
    * invite with maxUses N admits exactly N joins even when they race.
    */
-  async redeemInvite(token: string, name: string): Promise<CreatedMember> {
+  async redeemInvite(token: string, name: string, instanceId?: string): Promise<CreatedMember> {
     const parsed = parseInvite(token)
     if (!parsed) throw new AuthError('invite-malformed')
+    // IDENT-1: a new member can never own an instance id that is already bound, so refuse
+    // before the invite's use is spent and a member is made for nothing.
+    if (instanceId !== undefined && (await this.boundMember(parsed.workspaceId, instanceId)) !== undefined) throw new AuthError('instance-taken')
     await this.checkInviteCreator(parsed.workspaceId, parsed.inviteId, parsed.secret)
     let failure: AuthFailure | undefined
     const key = memberKey(parsed.workspaceId, parsed.inviteId)
@@ -245,6 +248,15 @@ export class AuthRegistry {
     const binding = (await this.records.updateRecord<InstanceBinding>(INSTANCE, key, (current) => current ?? { memberId, boundAt: this.now() })) as InstanceBinding
     this.instances.set(key, binding.memberId)
     if (binding.memberId !== memberId) throw new AuthError('instance-taken')
+  }
+
+  private async boundMember(workspaceId: string, instanceId: string): Promise<string | undefined> {
+    const key = memberKey(workspaceId, instanceId)
+    const cached = this.instances.get(key)
+    if (cached !== undefined) return cached
+    const binding = await this.records.getRecord<InstanceBinding>(INSTANCE, key)
+    if (binding) this.instances.set(key, binding.memberId)
+    return binding?.memberId
   }
 
   /** The member an instance id is bound to, as far as this process has seen (IDENT-2). */

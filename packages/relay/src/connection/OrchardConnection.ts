@@ -152,7 +152,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       const name = (hello.name ?? hello.label ?? '').trim().slice(0, MAX_ID_LENGTH) || 'Guest'
       let member
       if (joining) {
-        const created = await this.core.auth.redeemInvite(hello.credential, name)
+        const created = await this.core.auth.redeemInvite(hello.credential, name, hello.instanceId)
         member = created.member
         issuedCredential = created.credential
       } else {

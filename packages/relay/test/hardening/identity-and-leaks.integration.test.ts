@@ -57,6 +57,13 @@ describe('instance identity', () => {
     expect(host.status).toBe('connected')
     const room = await relay.core.room(relay.workspaceId)
     expect(room.control.instances.get('host-machine')).toMatchObject({ memberId: host.memberId })
+    // Joining with an invite and the host's instance id is refused before the invite is spent.
+    const invite = await host.createInvite('viewer', { maxUses: 1 })
+    const joiner = await rawOrchard(relay.url, invite, 'host-machine', { refusedOk: true })
+    expect(await joiner.waitClosed()).toEqual({ code: 4403, reason: 'instance-taken' })
+    const fresh = await rawOrchard(relay.url, invite, 'joiner-own')
+    expect(fresh.welcome.role).toBe('viewer')
+    fresh.close()
     // Spawning still reaches the real host only.
     const agent = await runningAgent()
     expect(broker.spawned.map((request) => request.agentId)).toEqual([agent.id])
