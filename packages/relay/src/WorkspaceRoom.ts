@@ -3,7 +3,7 @@
  * apply to them (roles, the read-only control doc). Loaded when the first connection
  * arrives, unloaded when the last leaves (DOCS-5).
  */
-import { REFUSALS, can, errorFrame, eventFrame, type MemberRole } from '@orchard/protocol'
+import { CloseCode, REFUSALS, can, errorFrame, eventFrame, type MemberRole } from '@orchard/protocol'
 import * as Y from 'yjs'
 import type { MemberRecord, WorkspaceRecord } from './auth/AuthRegistry.js'
 import type { AckTracker } from './connection/AckTracker.js'
@@ -49,7 +49,11 @@ export class WorkspaceRoom {
         maxDepth: limits.maxPresenceDepth,
         maxStatesPerConnection: limits.maxPresenceStatesPerConnection
       },
-      (peer, error) => this.core.connectionFault(peer as RoomPeer, 'presence broadcast', error)
+      (peer, error) => {
+        // ERRORS-1: its state could not be sent after all; it alone pays, at once.
+        this.core.connectionFault(peer as RoomPeer, 'presence broadcast', error)
+        ;(peer as RoomPeer).close(CloseCode.badRequest, 'bad-frame')
+      }
     )
     this.leases = new LeaseManager(this, core.storage, core.clock, core.limits.leaseTtlMs)
     this.agents = new AgentCoordinator(this, core.hostRequests, this.leases, core.limits.hostTimeoutMs)

@@ -10,7 +10,7 @@ import { RelayProvider, WorkspaceSession, type RelayErrorInfo } from '@orchard/c
 import { MemoryPair } from '@orchard/client/testing'
 import { eventually, startTestRelay, type TestRelay } from '@orchard/relay/testing'
 import * as Y from 'yjs'
-import { deepEmbedUpdate, isError, rawOrchard, syncBody } from './raw-clients.js'
+import { awarenessBody, deepEmbedUpdate, isError, rawOrchard, syncBody } from './raw-clients.js'
 
 let relay: TestRelay | null = null
 afterEach(async () => {
@@ -45,6 +45,36 @@ describe('faults', () => {
     expect(reader.store.loadStore().projects.map((project) => project.name)).toEqual(['Still here'])
     await reader.close()
     await owner.close()
+  })
+})
+
+describe('the presence broadcast timer', () => {
+  it('[ERRORS-1] a state that cannot be encoded at broadcast time closes its owner (4400) alone; everyone else still gets the broadcast', async () => {
+    relay = await startTestRelay()
+    const room = await relay.core.room(relay.workspaceId)
+    const watcher = await rawOrchard(relay.url, relay.ownerCredential, 'watcher')
+    const culprit = await rawOrchard(relay.url, relay.ownerCredential, 'culprit')
+    const bystander = await rawOrchard(relay.url, relay.ownerCredential, 'bystander')
+    culprit.send({ kind: FrameKind.awareness, channel: 'workspace', body: awarenessBody([{ clientID: 71, clock: 1, json: '{"cursor":1}' }]) })
+    await eventually(() => room.presence.list().some((entry) => entry.clientID === 71), { what: 'the culprit\'s state stored' })
+    // Fault injection: input can no longer produce such a state (PRESENCE-6), so make one.
+    const states = (room.presence as unknown as { states: Map<number, { state: Record<string, unknown>; clock: number }>; changed: Set<number> })
+    const held = states.states.get(71)
+    if (!held) throw new Error('state 71 missing')
+    held.state = { ...held.state, self: null }
+    held.state.self = held.state
+    states.changed.add(71)
+    bystander.send({ kind: FrameKind.awareness, channel: 'workspace', body: awarenessBody([{ clientID: 72, clock: 1, json: '{"cursor":2}' }]) })
+    // What the culprit sees: ERROR internal, then close 4400.
+    expect(await culprit.waitClosed()).toEqual({ code: 4400, reason: 'bad-frame' })
+    expect(culprit.frames.find(isError('internal'))).toBeDefined()
+    await eventually(
+      () => watcher.frames.some((frame) => frame.kind === FrameKind.awareness && Buffer.from(frame.body).toString('latin1').includes('"cursor":2')),
+      { what: 'the watcher gets the bystander\'s state' }
+    )
+    expect(bystander.closed).toBeNull()
+    watcher.close()
+    bystander.close()
   })
 })
 
