@@ -32,6 +32,14 @@ export interface RelayLimits {
   viewerHighWaterBytes: number
   /** Largest keystroke frame accepted (TERM-6). */
   maxInputBytes: number
+  /** Deepest JSON value, and deepest nesting of shared types, accepted in one update (VALID-1). */
+  maxUpdateDepth: number
+  /** Largest presence state, as JSON (PRESENCE-6). */
+  maxPresenceStateBytes: number
+  /** Deepest JSON in a presence state (PRESENCE-6). */
+  maxPresenceDepth: number
+  /** Presence client ids one connection may hold (PRESENCE-6); stock clients use one. */
+  maxPresenceStatesPerConnection: number
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -50,5 +58,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   hostTimeoutMs: 30_000,
   terminalRingBytes: 1024 * 1024,
   viewerHighWaterBytes: 1024 * 1024,
-  maxInputBytes: 64 * 1024
+  maxInputBytes: 64 * 1024,
+  maxUpdateDepth: 64,
+  maxPresenceStateBytes: 32 * 1024,
+  maxPresenceDepth: 32,
+  maxPresenceStatesPerConnection: 16
 }

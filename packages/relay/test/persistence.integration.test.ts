@@ -41,8 +41,10 @@ describe('durability', () => {
           seqOf[written] = writer.nextUpdateSeq()
         }
       }, 1)
-      // The kill lands at a random moment after the relay has acknowledged something.
-      await eventually(() => writer.ackedUpdates() > 0, { what: 'a first acknowledgement', timeoutMs: 20_000 })
+      // The kill lands at a random moment after the relay has acknowledged some of the storm:
+      // frame 1 is the writer's (empty) step 2, which says nothing about storing the storm,
+      // and a fresh relay's first write can take seconds on a loaded machine.
+      await eventually(() => writer.ackedUpdates() > 1, { what: 'a first acknowledged storm frame', timeoutMs: 20_000 })
       await new Promise((resolve) => setTimeout(resolve, delay))
       const ackedBeforeKill = writer.ackedUpdates()
       await relay.kill()
