@@ -37,11 +37,11 @@ export interface RelayCastLinkOptions {
   backoff?: { initialMs?: number; maxMs?: number }
   /** Realtime socket reconnect pacing (the SDK's defaults are 1–30 s). */
   reconnect?: { baseDelayMs?: number; maxDelayMs?: number }
-  /** HTTP retries of 5xx and network errors inside the SDK (default 3). */
-  httpRetries?: number
+  /** HTTP retries of 5xx and network errors inside the SDK (default 3, first after 1 000 ms). */
+  http?: { retries?: number; backoffMs?: number }
 }
 
-export interface LinkStatus {
+export type LinkStatus = {
   /** The realtime socket. */
   connection: 'connecting' | 'online' | 'offline' | 'failed'
   /** Posting: 'rate-limited' means RelayCast refused posts for now and the link waits (RC-8). */
@@ -123,7 +123,8 @@ export class RelayCastLink extends ObservableV2<RelayCastLinkEvents> {
 
   private async open(): Promise<void> {
     const { options } = this
-    const retryPolicy = { maxRetries: options.httpRetries ?? 3, retryOn: [500, 502, 503, 504] }
+    // rate_limited (429) is not retried inside the SDK: the outbox backs off and says so (RC-8).
+    const retryPolicy = { maxRetries: options.http?.retries ?? 3, backoffMs: options.http?.backoffMs ?? 1_000, retryOn: [500, 502, 503, 504] }
     const relay = new RelayCast({ apiKey: options.apiKey, baseUrl: options.baseUrl, retryPolicy })
     const identity = await relay.registerOrRotate({ name: options.agentName, type: 'system' })
     const agent = relay.as(identity.token, {

@@ -11,7 +11,7 @@ import { FrameKind, decodeFrame, encodeFrame, peekKind, rpcErrorFrame, type Fram
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { EntryKind, type Entry } from './envelope.js'
-import type { RelayCastLink } from './RelayCastLink.js'
+import type { LinkStatus, RelayCastLink } from './RelayCastLink.js'
 import { readRoster, type Roster } from './roster.js'
 
 export interface RelayCastTransportOptions {
@@ -29,7 +29,7 @@ export interface RelayCastTransportOptions {
 }
 
 /** What the transports of one factory remember between connections. */
-interface HostMemory {
+export interface HostMemory {
   welcome: WelcomeFrame | null
   roster: Roster
   hostEpoch: number | null
@@ -39,10 +39,21 @@ type Mode = 'opening' | 'host' | 'peer' | 'closed'
 
 const SYNC_STEP1 = 0
 
-export function relayCastTransport(options: RelayCastTransportOptions): TransportFactory & { memory: HostMemory } {
+export type RelayCastTransportFactory = TransportFactory & {
+  /** What this instance remembers of the host between connections (for peer mode). */
+  readonly memory: HostMemory
+  /** The link's status: WorkspaceSession shows it as `transportStatus` (RC-8). */
+  readonly status: LinkStatus
+}
+
+/** A transport factory for WorkspaceSession.join/open: every connection goes through `options.link`. */
+export function relayCastTransport(options: RelayCastTransportOptions): RelayCastTransportFactory {
   const memory: HostMemory = { welcome: null, roster: {}, hostEpoch: null }
   const factory = () => new RelayCastTransport(options, memory)
-  return Object.assign(factory, { memory })
+  return Object.defineProperties(factory, {
+    memory: { value: memory, enumerable: true },
+    status: { get: () => options.link.status, enumerable: true }
+  }) as unknown as RelayCastTransportFactory
 }
 
 export class RelayCastTransport implements Transport {

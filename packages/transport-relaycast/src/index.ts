@@ -1,7 +1,7 @@
 export { RelayCastLink, PLAN_POSTS_PER_MINUTE } from './RelayCastLink.js'
 export type { RelayCastLinkOptions, RelayCastLinkEvents, LinkStatus, LinkStats, RelayCastPlan } from './RelayCastLink.js'
 export { RelayCastTransport, relayCastTransport } from './RelayCastTransport.js'
-export type { RelayCastTransportOptions } from './RelayCastTransport.js'
+export type { RelayCastTransportOptions, RelayCastTransportFactory, HostMemory } from './RelayCastTransport.js'
 export { RelayCastHost } from './RelayCastHost.js'
 export type { RelayCastHostOptions } from './RelayCastHost.js'
 export type { OutboxStatus } from './Outbox.js'
