@@ -39,6 +39,8 @@ const PRIVATE_KINDS = new Set<number>([FrameKind.welcome, FrameKind.rpcRequest, 
 export class RelayCastHost {
   private readonly connections = new Map<string, VirtualConnection>()
   private readonly roster: Roster = {}
+  /** Unknown connections already told to reconnect (once each). */
+  private readonly refused = new Set<string>()
   private timer: NodeJS.Timeout | null = null
   private readonly onEntries = (sender: string, entries: Entry[]) => this.receive(sender, entries)
 
@@ -104,7 +106,14 @@ export class RelayCastHost {
       }
       const connection = this.connections.get(agent)
       // RC-9: frames are bound to the stamped agent and its current connection; others are stale.
-      if (!connection || connection.conn !== entry.conn) continue
+      if (!connection || connection.conn !== entry.conn) {
+        // RC-13: a connection this host does not know (it restarted): tell the client to reconnect.
+        if (entry.kind === EntryKind.frame && !this.refused.has(`${agent}/${entry.conn}`)) {
+          this.refused.add(`${agent}/${entry.conn}`)
+          this.options.link.send({ kind: EntryKind.close, targets: [`${agent}/${entry.conn}`], conn: '', payload: closePayload(1012, 'The host does not know this connection (it restarted); reconnecting.') }, agent)
+        }
+        continue
+      }
       connection.lastHeard = Date.now()
       if (entry.kind === EntryKind.frame) connection.handle.receive(entry.payload)
       else if (entry.kind === EntryKind.close) {

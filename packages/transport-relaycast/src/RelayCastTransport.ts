@@ -10,7 +10,7 @@ import type { Transport, TransportFactory } from '@orchard/client'
 import { FrameKind, decodeFrame, encodeFrame, peekKind, rpcErrorFrame, type Frame, type WelcomeFrame } from '@orchard/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { EntryKind, type Entry } from './envelope.js'
+import { EntryKind, type Entry, type Envelope } from './envelope.js'
 import type { LinkStatus, RelayCastLink } from './RelayCastLink.js'
 import { readRoster, type Roster } from './roster.js'
 
@@ -44,14 +44,18 @@ export type RelayCastTransportFactory = TransportFactory & {
   readonly memory: HostMemory
   /** The link's status: WorkspaceSession shows it as `transportStatus` (RC-8). */
   readonly status: LinkStatus
+  /** The latest connection made (its `mode` says host or peer). */
+  readonly current: RelayCastTransport | null
 }
 
 /** A transport factory for WorkspaceSession.join/open: every connection goes through `options.link`. */
 export function relayCastTransport(options: RelayCastTransportOptions): RelayCastTransportFactory {
   const memory: HostMemory = { welcome: null, roster: {}, hostEpoch: null }
-  const factory = () => new RelayCastTransport(options, memory)
+  let current: RelayCastTransport | null = null
+  const factory = () => (current = new RelayCastTransport(options, memory))
   return Object.defineProperties(factory, {
     memory: { value: memory, enumerable: true },
+    current: { get: () => current, enumerable: true },
     status: { get: () => options.link.status, enumerable: true }
   }) as unknown as RelayCastTransportFactory
 }
@@ -75,7 +79,7 @@ export class RelayCastTransport implements Transport {
     private readonly options: RelayCastTransportOptions,
     private readonly memory: HostMemory
   ) {
-    const onEntries = (sender: string, entries: Entry[]) => this.receive(sender, entries)
+    const onEntries = (sender: string, entries: Entry[], envelope: Envelope) => this.receive(sender, entries, envelope.epoch)
     options.link.on('entries', onEntries)
     this.unsubscribe = () => options.link.off('entries', onEntries)
     void this.begin()
@@ -127,7 +131,7 @@ export class RelayCastTransport implements Transport {
     })
   }
 
-  private receive(sender: string, entries: Entry[]): void {
+  private receive(sender: string, entries: Entry[], epoch: number): void {
     if (this.mode === 'closed') return
     if (sender !== this.options.host) {
       // RC-10: only the host speaks for the relay; peers are heard only in peer mode.
@@ -135,6 +139,10 @@ export class RelayCastTransport implements Transport {
       return
     }
     this.heardFromHost()
+    // RC-13: a post from a newer host epoch means the host restarted and forgot this connection.
+    const known = this.memory.hostEpoch
+    this.memory.hostEpoch = Math.max(known ?? 0, epoch)
+    if (known !== null && epoch > known && this.mode === 'host') return this.finish(1012, 'The host instance restarted; reconnecting.')
     for (const entry of entries) {
       if (this.closedWith) return
       if (entry.kind === EntryKind.roster) {
@@ -142,11 +150,7 @@ export class RelayCastTransport implements Transport {
         continue
       }
       if (entry.kind === EntryKind.hostOnline) {
-        const epoch = decoding.readVarUint(decoding.createDecoder(entry.payload))
-        const known = this.memory.hostEpoch
-        this.memory.hostEpoch = epoch
         if (this.mode === 'peer') this.finish(1013, 'The host is back online; reconnecting to it.')
-        else if (this.mode === 'host' && known !== null && known !== epoch) this.finish(1012, 'The host instance restarted; reconnecting.')
         continue
       }
       if (entry.targets.length > 0 && !entry.targets.includes(this.address)) continue

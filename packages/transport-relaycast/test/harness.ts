@@ -6,7 +6,7 @@
 import { WorkspaceSession } from '@orchard/client'
 import { MemoryStorage, RelayCore } from '@orchard/relay'
 import { WebSocket } from 'ws'
-import { RelayCastHost, RelayCastLink, relayCastTransport, type RelayCastLinkOptions, type RelayCastTransportOptions } from '../src/index.js'
+import { RelayCastHost, RelayCastLink, relayCastTransport, type RelayCastLinkOptions, type RelayCastTransportFactory, type RelayCastTransportOptions } from '../src/index.js'
 import { FakeRelayCast, type FakeKnobs } from './fake/FakeRelayCast.js'
 
 // Node 20 has no global WebSocket; the SDK needs one (Node 22 has it built in).
@@ -18,7 +18,10 @@ export const CHANNEL = 'orc-ws1'
 export interface Instance {
   name: string
   link: RelayCastLink
+  transport: RelayCastTransportFactory
   session: WorkspaceSession
+  /** 'host' or 'peer' for the current connection. */
+  mode(): string | undefined
 }
 
 export interface WorldOptions {
@@ -101,10 +104,12 @@ export class RelayCastWorld {
     await this.startHost()
   }
 
+  /** In this order: the core's 1012 closes reach the others before the link goes. */
   async stopHost(): Promise<void> {
     await this.hostSession.close()
-    await this.host.close()
     await this.core.close()
+    await this.host.close()
+    await this.host.link.flushed()
     await this.host.link.close()
   }
 
@@ -112,10 +117,21 @@ export class RelayCastWorld {
     return (await this.core.auth.addMember(this.workspaceId, name, role)).credential
   }
 
-  async instance(name: string, credential: string, options: { waitForRelay?: boolean } = {}): Promise<Instance> {
+  /** A link and transport factory for an instance that is not open yet (to join with an invite). */
+  remote(name: string): { link: RelayCastLink; transport: RelayCastTransportFactory } {
     const link = new RelayCastLink(this.linkOptions(`orc-${name}`))
     this.links.push(link)
-    const transport = relayCastTransport({ link, host: HOST_AGENT, openTimeoutMs: 1_500, ...this.options.transport })
+    return { link, transport: relayCastTransport({ link, host: HOST_AGENT, openTimeoutMs: 1_500, ...this.options.transport }) }
+  }
+
+  track(name: string, link: RelayCastLink, transport: RelayCastTransportFactory, session: WorkspaceSession): Instance {
+    const instance = { name, link, transport, session, mode: () => transport.current?.mode }
+    this.instances.push(instance)
+    return instance
+  }
+
+  async instance(name: string, credential: string, options: { waitForRelay?: boolean } = {}): Promise<Instance> {
+    const { link, transport } = this.remote(name)
     const session = await WorkspaceSession.open({
       credential,
       relayUrl: `relaycast://${HOST_AGENT}`,
@@ -125,9 +141,7 @@ export class RelayCastWorld {
       waitForRelay: options.waitForRelay ?? true,
       connectTimeoutMs: 10_000
     })
-    const instance = { name, link, session }
-    this.instances.push(instance)
-    return instance
+    return this.track(name, link, transport, session)
   }
 
   async close(): Promise<void> {

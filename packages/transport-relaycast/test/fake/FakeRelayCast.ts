@@ -358,7 +358,13 @@ export class FakeRelayCast {
     }
     const dispatch = () => {
       if (this.random() < this.knobs.reorder) {
+        // Held back until the next delivery overtakes it (or a moment passes with none).
         this.held.push(send)
+        const release = setTimeout(() => {
+          this.timers.delete(release)
+          this.flushHeld()
+        }, this.knobs.delayMs * 4 + 20)
+        this.timers.add(release)
         return
       }
       send()
