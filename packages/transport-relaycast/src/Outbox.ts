@@ -55,7 +55,7 @@ export class Outbox {
   private maxText: number
   private idleWaiters: Array<() => void> = []
 
-  constructor(private readonly options: OutboxOptions) {
+  constructor(private options: OutboxOptions) {
     this.maxText = options.maxTextLength
   }
 
@@ -72,6 +72,11 @@ export class Outbox {
     queue.items.push(item)
     this.stats.entries++
     this.schedule(0)
+  }
+
+  /** A new budget (plan or share changed): takes effect for the next post. */
+  setBucket(bucket: TokenBucket): void {
+    this.options.bucket = bucket
   }
 
   get idle(): boolean {

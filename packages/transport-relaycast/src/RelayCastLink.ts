@@ -71,7 +71,7 @@ export class RelayCastLink extends ObservableV2<RelayCastLinkEvents> {
   private started: Promise<void> | null = null
   private readonly stops: Array<() => void> = []
 
-  constructor(readonly options: RelayCastLinkOptions) {
+  constructor(private readonly options: RelayCastLinkOptions) {
     super()
     this.epoch = Date.now()
     const dropped = { echo: 0, duplicate: 0, replay: 0, 'gap-skipped': 0, malformed: 0, forged: 0 }
@@ -103,6 +103,12 @@ export class RelayCastLink extends ObservableV2<RelayCastLinkEvents> {
   send(entry: Entry, to?: string, extra: Omit<Pending, 'entry' | 'weight'> = {}): void {
     if (!this.outbox) throw new Error('The RelayCast link is not started; await link.start() first.')
     this.outbox.enqueue({ entry, weight: 1, ...extra }, to)
+  }
+
+  /** Changes this instance's budget (e.g. after upgrading the plan or adding instances); it starts full. */
+  setBudget(budget: { plan?: RelayCastPlan; share?: number; burst?: number }): void {
+    Object.assign(this.options, budget)
+    this.outbox?.setBucket(this.bucket())
   }
 
   /** Resolves once everything queued has been posted. */
@@ -139,12 +145,11 @@ export class RelayCastLink extends ObservableV2<RelayCastLinkEvents> {
       if ((error as { statusCode?: number }).statusCode !== 409) throw error
       await agent.channels.join(options.channel)
     }
-    const perMinute = PLAN_POSTS_PER_MINUTE[options.plan ?? 'free'] * (options.share ?? 0.2)
     this.outbox = new Outbox({
       sender: options.agentName,
       epoch: this.epoch,
       channel: options.channel,
-      bucket: new TokenBucket(perMinute, options.burst ?? 5),
+      bucket: this.bucket(),
       maxTextLength: options.maxTextLength ?? 64_000,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       target: {
@@ -176,6 +181,10 @@ export class RelayCastLink extends ObservableV2<RelayCastLinkEvents> {
     }))
     this.stops.push(agent.on.dmReceived((event) => this.receive(event.message.agentName, event.message.text)))
     await opened
+  }
+
+  private bucket(): TokenBucket {
+    return new TokenBucket(PLAN_POSTS_PER_MINUTE[this.options.plan ?? 'free'] * (this.options.share ?? 0.2), this.options.burst ?? 5)
   }
 
   private receive(stampedSender: string, text: string): void {
