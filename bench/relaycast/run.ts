@@ -14,7 +14,7 @@ import { RelayCastWorld } from '../../packages/transport-relaycast/test/harness.
 import { median, rng, table } from '../stats.js'
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, samples: { type: 'string' }, out: { type: 'string' } } })
-const SECONDS = Number(values.seconds ?? (values.quick ? 15 : 40))
+const SECONDS = Number(values.seconds ?? (values.quick ? 20 : 60))
 const SAMPLES = Number(values.samples ?? (values.quick ? 6 : 12))
 const SHARE = 0.2
 const BURST = 5
@@ -47,15 +47,15 @@ async function latencies(from: WorkspaceSession, to: WorkspaceSession, projectId
   return out
 }
 
-/** A typical session: each instance edits a project every ~2.5 s (1-3 fields in one save) and moves its presence every ~5 s. */
-async function editingSession(sessions: WorkspaceSession[], projectIds: string[], seconds: number, seed: number): Promise<number> {
+/** Each instance edits a project every ~`everyMs` (1-3 fields in one save) and moves its presence every other edit. */
+async function editingSession(sessions: WorkspaceSession[], projectIds: string[], seconds: number, seed: number, everyMs: number): Promise<number> {
   const random = rng(seed)
   const until = performance.now() + seconds * 1000
   let edits = 0
   const loops = sessions.map(async (session, index) => {
     let tick = 0
     while (performance.now() < until) {
-      await sleep(2_000 + random() * 1_000)
+      await sleep(everyMs * (0.6 + random() * 0.8))
       const projectId = projectIds[Math.floor(random() * projectIds.length)] as string
       const fields = 1 + Math.floor(random() * 3)
       for (let f = 0; f < fields; f++) session.store.updateProject(projectId, { name: `p-${index}-${tick}-${f}` })
@@ -93,16 +93,21 @@ async function relayCastRun() {
   const sessions = [world.hostSession, ben.session, cat.session]
   const snapshot = () => links.map((link) => ({ posts: link.stats.posts, entries: link.stats.entries, merged: link.stats.merged }))
 
-  log(`relaycast: typical editing session, ${SECONDS} s`)
+  const session = async (everyMs: number) => {
+    log(`relaycast: editing session, an edit every ~${everyMs / 1000} s per instance, ${SECONDS} s`)
+    const start = snapshot()
+    const postsBefore = world.fake.posts.length
+    const t0 = performance.now()
+    const edits = await editingSession(sessions, projectIds, SECONDS, 42, everyMs)
+    await sleep(3_000) // let the last batches out
+    const elapsedMin = (performance.now() - t0) / 60_000
+    const posts = world.fake.posts.length - postsBefore
+    const perAgent = links.map((link, i) => ({ name: link.name, posts: link.stats.posts - (start[i]?.posts ?? 0) }))
+    return { everyMs, edits, posts, perMinute: posts / elapsedMin, perAgent: perAgent.map((a) => ({ ...a, perMinute: a.posts / elapsedMin })) }
+  }
+  const typical = await session(10_000)
+  const heavy = await session(2_500)
   let before = snapshot()
-  const postsBefore = world.fake.posts.length
-  const t0 = performance.now()
-  const edits = await editingSession(sessions, projectIds, SECONDS, 42)
-  await sleep(3_000) // let the last batches out
-  const elapsedMin = (performance.now() - t0) / 60_000
-  const typicalPosts = world.fake.posts.length - postsBefore
-  const perAgent = links.map((link, i) => ({ name: link.name, posts: link.stats.posts - (before[i]?.posts ?? 0) }))
-  const typical = { edits, posts: typicalPosts, perMinute: typicalPosts / elapsedMin, perAgent: perAgent.map((a) => ({ ...a, perMinute: a.posts / elapsedMin })) }
 
   log(`relaycast: typing on three instances, ${Math.min(SECONDS, 15)} s`)
   before = snapshot()
@@ -122,7 +127,7 @@ async function relayCastRun() {
   const rateLimited = links.reduce((sum, link) => sum + link.stats.rateLimited, 0)
   const violations = world.fake.violations.length
   await world.close()
-  return { typical, busy, lat, rateLimited, violations }
+  return { typical, heavy, busy, lat, rateLimited, violations }
 }
 
 async function webSocketRun() {
@@ -160,12 +165,12 @@ const report = [
   table(
     ['session', 'edits', 'posts', 'posts/min (workspace)', 'free plan left for agents', 'frames per post'],
     [
-      ['typical: an edit every ~2.5 s and a presence move every ~5 s per instance', rc.typical.edits, rc.typical.posts, fmt(rc.typical.perMinute), fmt(PLAN_POSTS_PER_MINUTE.free - rc.typical.perMinute), '—'],
+      ...[rc.typical, rc.heavy].map((s) => [`${s === rc.typical ? 'typical' : 'heavy'}: an edit every ~${s.everyMs / 1000} s per instance, presence every other edit`, s.edits, s.posts, fmt(s.perMinute), fmt(PLAN_POSTS_PER_MINUTE.free - s.perMinute), '—']),
       ['typing: an edit every 150 ms on each of 3 instances', rc.busy.edits, rc.busy.posts, fmt(rc.busy.perMinute), fmt(PLAN_POSTS_PER_MINUTE.free - rc.busy.perMinute), fmt(rc.busy.framesPerPost, 2)]
     ]
   ),
   '',
-  table(['agent (typical session)', 'posts', 'posts/min'], rc.typical.perAgent.map((a) => [a.name, a.posts, fmt(a.perMinute)])),
+  table(['agent', 'typical posts/min', 'heavy posts/min'], rc.typical.perAgent.map((a, i) => [a.name, fmt(a.perMinute), fmt(rc.heavy.perAgent[i]?.perMinute ?? 0)])),
   '',
   `rate_limited replies: ${rc.rateLimited}; schema violations seen by the fake: ${rc.violations}`,
   '',

@@ -23,6 +23,8 @@ export interface OutboxOptions {
   target: PostTarget
   bucket: TokenBucket
   maxTextLength: number
+  /** How long a first entry waits for company before a post (Nagle-like; default 30 ms). */
+  lingerMs?: number
   backoff?: { initialMs?: number; maxMs?: number }
   onStatus(status: OutboxStatus): void
   onError(error: Error): void
@@ -71,7 +73,8 @@ export class Outbox {
     if (queue.items.length === 0) queue.firstOrder = this.order++
     queue.items.push(item)
     this.stats.entries++
-    this.schedule(0)
+    // A short wait lets the frames of one exchange (an update, its ack, a presence move) share a post.
+    this.schedule(this.options.lingerMs ?? 30)
   }
 
   /** A new budget (plan or share changed): takes effect for the next post. */

@@ -32,6 +32,8 @@ export interface RelayCastLinkOptions {
   burst?: number
   /** Longest message text to post (default 64 000 characters); longer batches are split (RC-3). */
   maxTextLength?: number
+  /** How long a first queued frame waits for others before a post (default 30 ms). */
+  lingerMs?: number
   /** How long a missing post holds back the ones after it from one sender (default 1 500 ms). */
   gapTimeoutMs?: number
   backoff?: { initialMs?: number; maxMs?: number }
@@ -151,6 +153,7 @@ export class RelayCastLink extends ObservableV2<RelayCastLinkEvents> {
       channel: options.channel,
       bucket: this.bucket(),
       maxTextLength: options.maxTextLength ?? 64_000,
+      ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       target: {
         post: (channel, text, idempotencyKey) => agent.send(channel, text, { idempotencyKey }),

@@ -108,7 +108,8 @@ describe('convergence under faults', () => {
       const mine = posts.filter((post) => post.from === agent).length
       expect(mine).toBeLessThanOrEqual(burst + Math.ceil(perInstance * seconds) + 1)
     }
-    expect(posts.length).toBeLessThan(edits / 4)
+    // Merged: far fewer posts than edits (each post carries what waited behind the one in flight).
+    expect(posts.length).toBeLessThan(edits / 2)
     expect(instances.every((i) => i.link.stats.rateLimited === 0)).toBe(true)
   }, 30_000)
 })
