@@ -105,6 +105,11 @@ async function relayCastRun() {
     const perAgent = links.map((link, i) => ({ name: link.name, posts: link.stats.posts - (start[i]?.posts ?? 0) }))
     return { everyMs, edits, posts, perMinute: posts / elapsedMin, perAgent: perAgent.map((a) => ({ ...a, perMinute: a.posts / elapsedMin })) }
   }
+  log(`relaycast: idle (presence renewals and keepalives only), ${Math.min(SECONDS, 30)} s`)
+  const idleBefore = world.fake.posts.length
+  const tIdle = performance.now()
+  await sleep(Math.min(SECONDS, 30) * 1000)
+  const idle = { posts: world.fake.posts.length - idleBefore, perMinute: (world.fake.posts.length - idleBefore) / ((performance.now() - tIdle) / 60_000) }
   const typical = await session(10_000)
   const heavy = await session(2_500)
   let before = snapshot()
@@ -127,7 +132,7 @@ async function relayCastRun() {
   const rateLimited = links.reduce((sum, link) => sum + link.stats.rateLimited, 0)
   const violations = world.fake.violations.length
   await world.close()
-  return { typical, heavy, busy, lat, rateLimited, violations }
+  return { idle, typical, heavy, busy, lat, rateLimited, violations }
 }
 
 async function webSocketRun() {
@@ -165,6 +170,7 @@ const report = [
   table(
     ['session', 'edits', 'posts', 'posts/min (workspace)', 'free plan left for agents', 'frames per post'],
     [
+      ['idle: no edits (presence renewals every 15 s, keepalives)', 0, rc.idle.posts, fmt(rc.idle.perMinute), fmt(PLAN_POSTS_PER_MINUTE.free - rc.idle.perMinute), '—'],
       ...[rc.typical, rc.heavy].map((s) => [`${s === rc.typical ? 'typical' : 'heavy'}: an edit every ~${s.everyMs / 1000} s per instance, presence every other edit`, s.edits, s.posts, fmt(s.perMinute), fmt(PLAN_POSTS_PER_MINUTE.free - s.perMinute), '—']),
       ['typing: an edit every 150 ms on each of 3 instances', rc.busy.edits, rc.busy.posts, fmt(rc.busy.perMinute), fmt(PLAN_POSTS_PER_MINUTE.free - rc.busy.perMinute), fmt(rc.busy.framesPerPost, 2)]
     ]
