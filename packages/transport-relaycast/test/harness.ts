@@ -98,10 +98,18 @@ export class RelayCastWorld {
   }
 
   /** The host instance stops (its relay core and its RelayCast agent) and starts again on the same storage. */
-  async restartHost(): Promise<void> {
-    await this.stopHost()
+  async restartHost(options: { crash?: boolean } = {}): Promise<void> {
+    await (options.crash ? this.crashHost() : this.stopHost())
     this.core = this.openCore()
     await this.startHost()
+  }
+
+  /** The host process dies: its link goes first, so the others are told nothing. */
+  async crashHost(): Promise<void> {
+    await this.host.link.close()
+    await this.hostSession.close()
+    await this.core.close()
+    await this.host.close()
   }
 
   /** In this order: the core's 1012 closes reach the others before the link goes. */

@@ -140,7 +140,7 @@ describe('host offline and host restarts', () => {
     expect([ben, cat].every((i) => i.mode() === 'host')).toBe(true)
   })
 
-  it('[RC-13] after a host restart the others reconnect, and fencing holds: a stale epoch\'s input is refused', async () => {
+  it('[RC-13] after the host crashes and restarts the others reconnect, and fencing holds: a stale epoch\'s input is refused', async () => {
     world = await RelayCastWorld.start()
     const broker = new FakeBroker()
     world.hostSession.host(broker)
@@ -151,7 +151,7 @@ describe('host offline and host restarts', () => {
     const ben = await world.instance('ben', await world.member('editor', 'Ben'))
     const first = await ben.session.claim(agent.id)
     const before = ben.transport.current
-    await world.restartHost()
+    await world.restartHost({ crash: true })
     world.hostSession.host(broker)
     await eventually(() => ben.transport.current !== before && ben.session.status === 'connected' && ben.session.provider.synced, { what: 'ben back on the new host', timeoutMs: 15_000 })
     const taken = await world.hostSession.claim(agent.id, { takeover: true })
