@@ -104,6 +104,20 @@ describe('a workspace shared over RelayCast', () => {
     expect(world.hostSession.store.doc.share.has('forged')).toBe(false)
   })
 
+  it('[RC-9] frames another agent DMs to the host with a member\'s connection id are ignored: the connection belongs to the stamped agent', async () => {
+    world = await RelayCastWorld.start()
+    const ben = await world.instance('ben', await world.member('editor', 'Ben'))
+    const conn = ben.transport.current?.conn as string
+    const relay = new RelayCast({ apiKey: world.apiKey, baseUrl: world.fake.url })
+    const mallory = relay.as((await relay.registerOrRotate({ name: 'mallory', type: 'system' })).token)
+    const body = encodeEntries([{ kind: EntryKind.frame, targets: [], conn, payload: encodeFrame(rawUpdateFrame((doc) => doc.getMap('forged').set('x', 1))) }])
+    await mallory.dm(HOST_AGENT, encodeEnvelope({ version: 1, sender: 'mallory', epoch: 1, stream: 'dm', seq: 1, body }))
+    await eventually(() => world!.host.link.stats.received > 0 && world!.fake.posts.some((post) => post.from === 'mallory'), { what: 'the DM arrived' })
+    ben.session.store.addProject('Still Ben', '/ben')
+    await eventually(() => projects(world!.hostSession).includes('Still Ben'), { what: 'ben still connected' })
+    expect(world.hostSession.store.doc.share.has('forged')).toBe(false)
+  })
+
   it('[RC-8] rate_limited shows in session.transportStatus, then everything queued arrives', async () => {
     world = await RelayCastWorld.start()
     const ben = await world.instance('ben', await world.member('editor', 'Ben'))
