@@ -82,6 +82,11 @@ export class Outbox {
     this.options.bucket = bucket
   }
 
+  /** The sequence number the next post to `to` (the channel if omitted) will carry. */
+  nextSeq(to?: string): number {
+    return (this.queues.get(to ?? CHANNEL_DEST)?.seq ?? 0) + 1
+  }
+
   get idle(): boolean {
     return !this.inFlight && [...this.queues.values()].every((queue) => queue.items.length === 0)
   }

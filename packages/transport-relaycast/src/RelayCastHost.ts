@@ -141,7 +141,9 @@ export class RelayCastHost {
       bufferedAmount: 0
     }
     this.connections.set(agent, connection)
-    this.options.link.send({ kind: EntryKind.opened, targets: [address], conn: '', payload: new Uint8Array() }, agent)
+    // Where the channel stands: the client starts reading it there, without a gap wait (RC-5).
+    const payload = encoding.encode((encoder) => encoding.writeVarUint(encoder, this.options.link.nextChannelSeq()))
+    this.options.link.send({ kind: EntryKind.opened, targets: [address], conn: '', payload }, agent)
     connection.handle = this.options.core.acceptOrchard(socket)
   }
 

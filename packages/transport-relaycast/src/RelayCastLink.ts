@@ -113,6 +113,16 @@ export class RelayCastLink extends ObservableV2<RelayCastLinkEvents> {
     this.outbox?.setBucket(this.bucket())
   }
 
+  /** The sequence number this link's next channel post will carry (the host tells joiners, RC-5). */
+  nextChannelSeq(): number {
+    return this.outbox?.nextSeq() ?? 1
+  }
+
+  /** Start `sender`'s channel stream at `seq` of `epoch` (what it said in a DM), instead of waiting out the gap timer. */
+  startChannelAt(sender: string, epoch: number, seq: number): void {
+    this.inbound.startAt(sender, 'channel', epoch, seq)
+  }
+
   /** Resolves once everything queued has been posted. */
   flushed(): Promise<void> {
     return this.outbox?.whenIdle() ?? Promise.resolve()

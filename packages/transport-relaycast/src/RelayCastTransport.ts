@@ -156,6 +156,7 @@ export class RelayCastTransport implements Transport {
       if (entry.targets.length > 0 && !entry.targets.includes(this.address)) continue
       if (entry.kind === EntryKind.opened && this.mode === 'opening') {
         this.mode = 'host'
+        if (entry.payload.byteLength > 0) this.options.link.startChannelAt(sender, epoch, decoding.readVarUint(decoding.createDecoder(entry.payload)))
         this.keepalive()
         for (const listener of this.openListeners) listener()
       } else if (entry.kind === EntryKind.close) {

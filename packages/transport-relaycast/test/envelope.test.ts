@@ -95,6 +95,18 @@ describe('receive order', () => {
     inbound.clear()
   })
 
+  it('[RC-5] a joiner told where the host\'s channel stands reads from there at once; earlier posts are not for it', () => {
+    const out: string[] = []
+    const inbound = new InboundStreams({ gapTimeoutMs: 60_000, deliver: (_s, _e, entries) => out.push(entries[0]?.conn ?? ''), dropped: () => {} })
+    inbound.accept('orc-ben', envelope(8))
+    inbound.accept('orc-ben', envelope(7))
+    inbound.accept('orc-ben', envelope(9))
+    expect(out).toEqual([]) // where does the stream start? unknown: held
+    inbound.startAt('orc-ben', 'channel', 5, 8)
+    expect(out).toEqual(['8', '9'])
+    inbound.clear()
+  })
+
   it('[RC-5] a gap that stays open past the timeout is skipped, and what was held comes out in order', () => {
     vi.useFakeTimers()
     const out: string[] = []
