@@ -51,6 +51,25 @@ export class InboundStreams {
     }
   }
 
+  /**
+   * The sender said where its stream stands (the host's channel when it accepts a
+   * connection): start there at once instead of waiting out the gap timer, dropping what
+   * came before, which was not for this connection.
+   */
+  startAt(sender: string, stream: Envelope['stream'], epoch: number, seq: number): void {
+    const key = `${sender}\u0000${stream}`
+    let state = this.streams.get(key)
+    if (state && (state.epoch > epoch || state.next !== null)) return
+    if (!state || state.epoch < epoch) {
+      if (state?.timer) clearTimeout(state.timer)
+      state = { epoch, next: null, held: new Map(), pieces: [], timer: null }
+      this.streams.set(key, state)
+    }
+    state.next = seq
+    for (const held of [...state.held.keys()]) if (held < seq) state.held.delete(held)
+    this.drain(sender, state)
+  }
+
   /** Forgets everything (the link closed). */
   clear(): void {
     for (const state of this.streams.values()) if (state.timer) clearTimeout(state.timer)
