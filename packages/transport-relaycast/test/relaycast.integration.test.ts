@@ -118,6 +118,16 @@ describe('a workspace shared over RelayCast', () => {
     expect(world.hostSession.store.doc.share.has('forged')).toBe(false)
   })
 
+  it('[RC-3] under an engine text cap the link learns it from the 413 and a large edit still arrives, in fragments', async () => {
+    world = await RelayCastWorld.start({ knobs: { maxTextLength: 3_000 } })
+    const ben = await world.instance('ben', await world.member('editor', 'Ben'))
+    const long = `Big ${'x'.repeat(12_000)}`
+    ben.session.store.addProject(long, '/src/big')
+    await eventually(() => projects(world!.hostSession).includes(long), { what: 'the big edit at the host', timeoutMs: 10_000 })
+    await eventually(() => projects(world!.instances[0]!.session).includes(long), { what: 'and back' })
+    expect(world.fake.posts.every((post) => post.text.length <= 3_000)).toBe(true)
+  })
+
   it('[RC-8] rate_limited shows in session.transportStatus, then everything queued arrives', async () => {
     world = await RelayCastWorld.start()
     const ben = await world.instance('ben', await world.member('editor', 'Ben'))
