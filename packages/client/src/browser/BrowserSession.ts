@@ -245,20 +245,24 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
   }
 }
 
+/** Failed connection attempts in a row, with no answer at all, before join says "unreachable". */
+const UNREACHABLE_AFTER = 3
+
 /** Resolves once the relay welcomed us and both docs synced; rejects in words. */
 function welcomed(provider: RelayProvider, timeoutMs: number, relayUrl: string): Promise<WelcomeFields> {
   return new Promise((resolve, reject) => {
-    let everOpened = false
+    let failedAttempts = 0
+    const unreachable = () => new SessionError(`Cannot reach the relay at ${relayUrl}. Check that it is running and that this address is right, then try again.`, 'unreachable')
     const timer = setTimeout(() => {
       cleanup()
-      reject(
-        everOpened
-          ? new SessionError(`The relay at ${relayUrl} did not finish answering within ${Math.round(timeoutMs / 1000)} s. Check your network and try again.`, 'timeout')
-          : new SessionError(`Cannot reach the relay at ${relayUrl}. Check that it is running and that this address is right, then try again.`, 'unreachable')
-      )
+      reject(provider.welcome ? new SessionError(`The relay at ${relayUrl} did not finish answering within ${Math.round(timeoutMs / 1000)} s. Check your network and try again.`, 'timeout') : unreachable())
     }, timeoutMs)
     const onStatus = (status: ProviderStatus) => {
-      if (status === 'connected') everOpened = true
+      // A join is something a person waits for: a relay that is down is said in seconds,
+      // not after the whole timeout (the provider would keep retrying forever).
+      if (status !== 'disconnected' || provider.welcome || ++failedAttempts < UNREACHABLE_AFTER) return
+      cleanup()
+      reject(unreachable())
     }
     const onStopped = (reason: StopReason) => {
       cleanup()
