@@ -33,6 +33,7 @@ export function showJoin(root: HTMLElement, invite: string, options: BrowserSess
       return
     }
     localStorage.setItem(NAME_KEY, name)
+    performance.mark('orchard:join-submitted')
     button.disabled = true
     replace(button, 'Joining…')
     error.hidden = true

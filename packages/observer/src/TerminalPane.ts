@@ -25,6 +25,7 @@ export class TerminalPane {
   private readonly stream: TerminalStream
   private readonly resizeObserver: ResizeObserver
   private written = 0
+  private skipped = 0
   private firstFrame = false
   private typing = false
 
@@ -60,10 +61,12 @@ export class TerminalPane {
         this.say((error as Error).message)
       }
     })
+    performance.mark('orchard:terminal-open')
     this.stream = session.terminal(agent.id)
     this.stream.on('data', (data) => this.write(data))
     this.stream.on('gap', (gap) => {
       const fresh = this.written === 0
+      this.skipped += gap.to - gap.from
       this.terminal.reset()
       if (gap.cols > 0 && gap.rows > 0 && (gap.cols !== this.terminal.cols || gap.rows !== this.terminal.rows)) this.terminal.resize(gap.cols, gap.rows)
       this.write(gap.snapshot)
@@ -121,9 +124,14 @@ export class TerminalPane {
   }
 
   private write(data: Uint8Array | string): void {
+    if (this.written === 0) performance.mark('orchard:first-terminal-bytes')
     this.written += typeof data === 'string' ? data.length : data.byteLength
+    const position = this.stream.position.offset
     this.terminal.write(data, () => {
+      // What tests and the bench read: bytes drawn, where in the agent's output, bytes skipped.
       this.element.dataset.bytesWritten = String(this.written)
+      this.element.dataset.position = String(position)
+      this.element.dataset.skipped = String(this.skipped)
     })
   }
 

@@ -20,6 +20,7 @@ const options: BrowserSessionOptions = {
 let current: { view: WorkspaceView; session: BrowserSession } | null = null
 
 function enter(session: BrowserSession): void {
+  performance.mark('orchard:entered')
   // The redeemed invite leaves the address bar and history (it is spent anyway).
   if (location.hash) history.replaceState(null, '', location.pathname)
   const view = new WorkspaceView(root, banner, session, () => {

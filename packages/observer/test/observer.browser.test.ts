@@ -56,6 +56,11 @@ async function joinByLink(page: Page, invite: string, name: string): Promise<voi
   await page.locator('[data-action="join"]').click()
 }
 
+/** Waits for what the page shows; generous, because two cores run the whole suite at once. */
+function poll<T>(read: () => Promise<T> | T) {
+  return expect.poll(read, { timeout: 15_000, interval: 50 })
+}
+
 function shot(page: Page, name: string): Promise<Buffer> {
   return page.screenshot({ path: join(artifacts, `${name}.png`) })
 }
@@ -94,7 +99,7 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
     const invite = await host.createInvite('viewer', { maxUses: 1 })
     vic = await newPage()
     await joinByLink(vic, invite, 'Vic')
-    await expect.poll(() => vic.locator('[data-role="me"]').innerText()).toBe('Vic (viewer)')
+    await poll(() => vic.locator('[data-role="me"]').innerText()).toBe('Vic (viewer)')
     expect(new URL(vic.url()).hash).toBe('')
     const seat = JSON.parse((await vic.evaluate(() => localStorage.getItem('orchard.seat'))) ?? '{}') as { credential?: string }
     expect(seat.credential).toMatch(/^orc_m\./)
@@ -105,7 +110,7 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
     // Used once: a second page with the same link is told so, in words.
     const again = await newPage()
     await joinByLink(again, invite, 'Mallory')
-    await expect.poll(() => again.locator('[data-role="join-error"]').innerText()).toContain('This invite is used up')
+    await poll(() => again.locator('[data-role="join-error"]').innerText()).toContain('This invite is used up')
   })
 
   it('[OBSERVER-2] a revoked, expired or malformed invite and an unreachable relay are each said in words', async () => {
@@ -113,14 +118,14 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
     const revoked = await host.createInvite('viewer')
     await host.revokeInvite(parseInvite(revoked)?.inviteId ?? '')
     await joinByLink(page, revoked, 'Rex')
-    await expect.poll(() => page.locator('[data-role="join-error"]').innerText()).toContain('This invite was revoked')
+    await poll(() => page.locator('[data-role="join-error"]').innerText()).toContain('This invite was revoked')
 
     const expired = await host.createInvite('viewer', { expiresInMs: 1 })
     await joinByLink(page, expired, 'Rex')
-    await expect.poll(() => page.locator('[data-role="join-error"]').innerText()).toContain('This invite has expired')
+    await poll(() => page.locator('[data-role="join-error"]').innerText()).toContain('This invite has expired')
 
     await joinByLink(page, 'orchard-invite:not-really', 'Rex')
-    await expect.poll(() => page.locator('[data-role="join-error"]').innerText()).toContain('This invite is not valid')
+    await poll(() => page.locator('[data-role="join-error"]').innerText()).toContain('This invite is not valid')
 
     const valid = await host.createInvite('viewer')
     await page.goto(`${relay.page}#invite=${encodeURIComponent(valid)}`)
@@ -128,7 +133,7 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
     try {
       await page.locator('[data-field="name"]').fill('Rex')
       await page.locator('[data-action="join"]').click()
-      await expect.poll(() => page.locator('[data-role="join-error"]').innerText(), { timeout: 15_000 }).toContain('The relay is unreachable')
+      await poll(() => page.locator('[data-role="join-error"]').innerText()).toContain('The relay is unreachable')
     } finally {
       await relay.start()
     }
@@ -137,53 +142,53 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
 
   it('[OBSERVER-3] projects, people, agents and activity are live: a change made by the Node instance appears', async () => {
     const projects = vic.locator('[data-panel="projects"]')
-    await expect.poll(() => projects.innerText()).toContain('Pear App')
+    await poll(() => projects.innerText()).toContain('Pear App')
     const card = vic.locator(`[data-project-id="${projectId}"]`)
-    await expect.poll(() => card.innerText()).toMatch(/#release alice, bob/)
+    await poll(() => card.innerText()).toMatch(/#release alice, bob/)
     expect(await card.innerText()).toContain('GitHub (github)')
     expect(await card.innerText()).toContain('/work/pear-app')
     expect(await card.innerText()).toContain('host: laptop')
 
     host.store.addProjectChannel(projectId, 'Design Review')
     host.store.updateProject(projectId, { name: 'Pear App (renamed)' })
-    await expect.poll(() => card.innerText()).toContain('#design-review')
-    await expect.poll(() => card.locator('[data-role="project-name"]').innerText()).toBe('Pear App (renamed)')
+    await poll(() => card.innerText()).toContain('#design-review')
+    await poll(() => card.locator('[data-role="project-name"]').innerText()).toBe('Pear App (renamed)')
 
     // Presence: the Node instance with its member name, role and label; "idle" from its reported activity.
     const people = vic.locator('[data-panel="people"]')
-    await expect.poll(() => people.locator(`[data-instance-id="${host.instanceId}"]`).innerText()).toContain('Ana owner · laptop')
+    await poll(() => people.locator(`[data-instance-id="${host.instanceId}"]`).innerText()).toContain('Ana owner · laptop')
     host.presence.set({ activeAt: Date.now() - 10 * 60_000 })
-    await expect.poll(() => people.locator(`[data-instance-id="${host.instanceId}"]`).innerText()).toMatch(/idle 10m ago/)
+    await poll(() => people.locator(`[data-instance-id="${host.instanceId}"]`).innerText()).toMatch(/idle 10m ago/)
     expect(await people.innerText()).toContain('Vic viewer · browser (this page)')
 
     // Agents with state and the lease holder; the activity feed.
     const row = vic.locator(`[data-panel="agents"] [data-agent-id="${agent.id}"]`)
-    await expect.poll(() => row.innerText()).toContain('claude running · nobody is typing')
+    await poll(() => row.innerText()).toContain('claude running · nobody is typing')
     await host.claim(agent.id)
-    await expect.poll(() => row.innerText()).toContain('typing: Ana on laptop')
+    await poll(() => row.innerText()).toContain('typing: Ana on laptop')
     await host.release(agent.id)
-    await expect.poll(() => row.innerText()).toContain('nobody is typing')
+    await poll(() => row.innerText()).toContain('nobody is typing')
     const feed = vic.locator('[data-panel="activity"]')
-    await expect.poll(() => feed.innerText()).toMatch(/Ana spawned claude in Pear App/)
-    await expect.poll(() => feed.innerText()).toMatch(/Ana claimed/)
+    await poll(() => feed.innerText()).toMatch(/Ana spawned claude in Pear App/)
+    await poll(() => feed.innerText()).toMatch(/Ana claimed/)
   })
 
   it('[OBSERVER-4] every name is text: a project named like an HTML tag shows as those characters and runs nothing', async () => {
     const projects = vic.locator('[data-panel="projects"]')
-    await expect.poll(() => projects.innerText()).toContain(XSS_NAME)
+    await poll(() => projects.innerText()).toContain(XSS_NAME)
     expect(await projects.locator('img').count()).toBe(0)
     expect(await vic.locator('img').count()).toBe(0)
     expect(dialogs).toEqual([])
   })
 
   it('[OBSERVER-5] a live terminal streams into xterm.js; a window resize scales the font, never the agent\'s PTY', async () => {
-    await expect.poll(() => terminalText(vic)).toContain('agent ready')
+    await poll(() => terminalText(vic)).toContain('agent ready')
     broker.print(agent.id, '\x1b[32mbuilding pear-app\x1b[0m: 42 files\r\n')
-    await expect.poll(() => terminalText(vic)).toContain('building pear-app: 42 files')
+    await poll(() => terminalText(vic)).toContain('building pear-app: 42 files')
     const pane = vic.locator(`[data-agent-id="${agent.id}"].pane`)
     const before = Number(await pane.getAttribute('data-font-size'))
     await vic.setViewportSize({ width: 700, height: 800 })
-    await expect.poll(async () => Number(await pane.getAttribute('data-font-size'))).toBeLessThan(before)
+    await poll(async () => Number(await pane.getAttribute('data-font-size'))).toBeLessThan(before)
     // The page never asked the host to resize (the xterm keeps 100 x 20, the agent's size).
     expect(broker.resized).toEqual([])
     expect(await vic.locator(`[data-agent-id="${agent.id}"] .xterm-rows > div`).count()).toBe(20)
@@ -199,25 +204,25 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
 
     const editor = await newPage()
     await joinByLink(editor, await host.createInvite('editor'), 'Eve')
-    await expect.poll(() => editor.locator('[data-role="me"]').innerText()).toBe('Eve (editor)')
+    await poll(() => editor.locator('[data-role="me"]').innerText()).toBe('Eve (editor)')
     const claim = editor.locator(`[data-agent-id="${agent.id}"] [data-action="claim"]`)
     await claim.click()
-    await expect.poll(() => vic.locator(`[data-agent-id="${agent.id}"].pane [data-role="lease"]`).innerText()).toBe('typing: Eve on browser')
+    await poll(() => vic.locator(`[data-agent-id="${agent.id}"].pane [data-role="lease"]`).innerText()).toBe('typing: Eve on browser')
     await editor.locator(`[data-agent-id="${agent.id}"] .xterm`).click()
     await editor.keyboard.type('ls\r')
     // The editor's keys arrive; by then the viewer's (typed earlier, same relay) would have too.
     await vi.waitFor(() => expect(broker.written.map((entry) => entry.text).join('')).toBe('ls\r'), { timeout: 10_000 })
     await shot(editor, 'editor-typing')
     await editor.locator(`[data-agent-id="${agent.id}"] [data-action="release"]`).click()
-    await expect.poll(() => vic.locator(`[data-agent-id="${agent.id}"].pane [data-role="lease"]`).innerText()).toBe('nobody is typing')
+    await poll(() => vic.locator(`[data-agent-id="${agent.id}"].pane [data-role="lease"]`).innerText()).toBe('nobody is typing')
   })
 
   it('[OBSERVER-8][BROWSER-2] a reload keeps the membership: no join form, the same member and instance', async () => {
     const members = host.controlDoc.getMap('members').size
     const seat = await vic.evaluate(() => localStorage.getItem('orchard.seat'))
     await vic.reload()
-    await expect.poll(() => vic.locator('[data-role="me"]').innerText()).toBe('Vic (viewer)')
-    await expect.poll(() => terminalText(vic)).toContain('building pear-app')
+    await poll(() => vic.locator('[data-role="me"]').innerText()).toBe('Vic (viewer)')
+    await poll(() => terminalText(vic)).toContain('building pear-app')
     expect(host.controlDoc.getMap('members').size).toBe(members)
     expect(await vic.evaluate(() => localStorage.getItem('orchard.seat'))).toBe(seat)
   })
@@ -226,16 +231,16 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
     const banner = vic.locator('#banner')
     expect(await banner.isHidden()).toBe(true)
     await relay.stop()
-    await expect.poll(() => banner.isVisible()).toBe(true)
+    await poll(() => banner.isVisible()).toBe(true)
     expect(await banner.innerText()).toContain('Offline')
     await shot(vic, 'offline')
     await relay.start()
-    await expect.poll(() => banner.isHidden(), { timeout: 20_000 }).toBe(true)
+    await poll(() => banner.isHidden()).toBe(true)
     await vi.waitFor(() => expect(host.status).toBe('connected'), { timeout: 15_000 })
     broker.print(agent.id, 'after the restart\r\n')
-    await expect.poll(() => terminalText(vic), { timeout: 15_000 }).toContain('after the restart')
+    await poll(() => terminalText(vic)).toContain('after the restart')
     host.store.addProjectChannel(projectId, 'after-restart')
-    await expect.poll(() => vic.locator(`[data-project-id="${projectId}"]`).innerText()).toContain('#after-restart')
+    await poll(() => vic.locator(`[data-project-id="${projectId}"]`).innerText()).toContain('#after-restart')
   })
 
   it('[OBSERVER-9] a late page starts from the host\'s screen snapshot, says so, then streams', async () => {
@@ -243,22 +248,22 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
     const line = `${'x'.repeat(90)}\r\n`
     for (let i = 0; i < Math.ceil((RING_BYTES * 2) / line.length); i++) broker.print(agent.id, line)
     broker.print(agent.id, 'LAST LINE BEFORE THE LATE PAGE\r\n')
-    await expect.poll(() => terminalText(vic)).toContain('LAST LINE BEFORE THE LATE PAGE')
+    await poll(() => terminalText(vic)).toContain('LAST LINE BEFORE THE LATE PAGE')
     const late = await newPage()
     await joinByLink(late, await host.createInvite('viewer'), 'Lou')
     const notice = late.locator(`[data-agent-id="${agent.id}"] [data-role="gap-notice"]`)
-    await expect.poll(() => notice.innerText()).toContain('Started from the host\'s screen')
-    await expect.poll(() => terminalText(late)).toContain('LAST LINE BEFORE THE LATE PAGE')
+    await poll(() => notice.innerText()).toContain('Started from the host\'s screen')
+    await poll(() => terminalText(late)).toContain('LAST LINE BEFORE THE LATE PAGE')
     broker.print(agent.id, 'live for the late page\r\n')
-    await expect.poll(() => terminalText(late)).toContain('live for the late page')
+    await poll(() => terminalText(late)).toContain('live for the late page')
     await shot(late, 'late-page')
   })
 
   it('[OBSERVER-10][BROWSER-3] "Leave" forgets the membership: the join form returns and a reload stays out', async () => {
     await vic.locator('[data-action="leave"]').click()
-    await expect.poll(() => vic.locator('[data-action="join"]').count()).toBe(1)
+    await poll(() => vic.locator('[data-action="join"]').count()).toBe(1)
     expect(await vic.evaluate(() => localStorage.getItem('orchard.seat'))).toBeNull()
     await vic.reload()
-    await expect.poll(() => vic.locator('[data-action="join"]').count()).toBe(1)
+    await poll(() => vic.locator('[data-action="join"]').count()).toBe(1)
   })
 })
