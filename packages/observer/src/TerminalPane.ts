@@ -103,6 +103,14 @@ export class TerminalPane {
     return this.terminal.rows
   }
 
+  /** The host resized the agent's PTY (TERM-7): draw at its new size, the font still fitted to the window. */
+  followSize(agent: AgentRecord): void {
+    const size = declaredSize(agent)
+    if (!size || (size.cols === this.terminal.cols && size.rows === this.terminal.rows)) return
+    this.terminal.resize(size.cols, size.rows)
+    this.fit()
+  }
+
   /** Lets this browser type (it holds the lease) or stops it. */
   setTyping(typing: boolean): void {
     this.typing = typing
@@ -159,8 +167,12 @@ export class TerminalPane {
 }
 
 function ptySize(agent: AgentRecord): { cols: number; rows: number } {
+  return declaredSize(agent) ?? { cols: 80, rows: 24 }
+}
+
+/** The PTY size the host reported (at spawn, and on every resize: TERM-7), if it did. */
+function declaredSize(agent: AgentRecord): { cols: number; rows: number } | null {
   const info = agent.info as { cols?: unknown; rows?: unknown } | undefined
-  const cols = typeof info?.cols === 'number' && info.cols > 0 && info.cols <= 1000 ? info.cols : 80
-  const rows = typeof info?.rows === 'number' && info.rows > 0 && info.rows <= 500 ? info.rows : 24
-  return { cols, rows }
+  const valid = (value: unknown, max: number): value is number => typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= max
+  return valid(info?.cols, 1000) && valid(info?.rows, 1000) ? { cols: info.cols, rows: info.rows } : null
 }

@@ -230,6 +230,7 @@ export class WorkspaceView {
       const lease = this.session.leaseOf(agentId)
       const mine = this.session.leases.get(agentId) !== undefined
       pane.setTyping(mine)
+      pane.followSize(agent)
       replace(pane.header, h('strong', null, `${names.get(agent.projectId) ?? agent.projectId} / ${agent.name}`), ` ${agent.status} · `, h('span', { data: { role: 'lease' } }, leaseText(lease, instances, now)))
       replace(pane.controls, ...this.paneButtons(agent, mine))
     }

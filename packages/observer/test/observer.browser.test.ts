@@ -181,7 +181,7 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
     expect(dialogs).toEqual([])
   })
 
-  it('[OBSERVER-5] a live terminal streams into xterm.js; a window resize scales the font, never the agent\'s PTY', async () => {
+  it('[OBSERVER-5] a live terminal streams into xterm.js; a window resize scales the font, never the agent\'s PTY; a PTY resize by the host is followed', async () => {
     await poll(() => terminalText(vic)).toContain('agent ready')
     broker.print(agent.id, '\x1b[32mbuilding pear-app\x1b[0m: 42 files\r\n')
     await poll(() => terminalText(vic)).toContain('building pear-app: 42 files')
@@ -194,6 +194,11 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
     expect(await vic.locator(`[data-agent-id="${agent.id}"] .xterm-rows > div`).count()).toBe(20)
     await vic.setViewportSize({ width: 1280, height: 800 })
     await shot(vic, 'terminal')
+    // The host resizing the PTY is another matter: the page follows it.
+    broker.resizePty(agent.id, 120, 30)
+    await poll(() => vic.locator(`[data-agent-id="${agent.id}"] .xterm-rows > div`).count()).toBe(30)
+    broker.resizePty(agent.id, 100, 20)
+    await poll(() => vic.locator(`[data-agent-id="${agent.id}"] .xterm-rows > div`).count()).toBe(20)
   })
 
   it('[OBSERVER-6] a viewer\'s keystrokes change nothing; an editor claims and types with a lease', async () => {

@@ -19,7 +19,15 @@ export class ScriptedBroker implements BrokerHost {
     this.sink?.output(agentId, typeof text === 'string' ? new TextEncoder().encode(text) : text)
   }
 
+  /** The agent's PTY changed size (a holder resized it in Pear): the host reports it. */
+  resizePty(agentId: string, cols: number, rows: number): void {
+    this.sink?.resized(agentId, cols, rows)
+  }
+
   async spawn(request: SpawnRequest): Promise<unknown> {
+    // As NodePtyBroker does: a new generation at the PTY's size (the host's screen mirror follows).
+    this.sink?.restarted(request.agentId)
+    this.sink?.resized(request.agentId, this.size.cols, this.size.rows)
     return { pid: 4242, cols: this.size.cols, rows: this.size.rows, name: request.name }
   }
 
