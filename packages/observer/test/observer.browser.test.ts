@@ -5,6 +5,8 @@
  * share the workspace, as a person's session would.
  */
 import { mkdirSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -138,6 +140,31 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
       await relay.start()
     }
     await vi.waitFor(() => expect(host.status).toBe('connected'), { timeout: 15_000 })
+  })
+
+  it('[ORIGIN-1][STATIC-2] in the browser: the page is served with its CSP, and a page from another origin cannot open a socket', async () => {
+    const page = await newPage()
+    const response = await page.goto(relay.page)
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'")
+    // A page from another origin on this machine (another port): the browser sends its Origin.
+    const elsewhere = createServer((_req, res) => res.end('<!doctype html><title>elsewhere</title>'))
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve))
+    try {
+      const origin = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`
+      await page.goto(`${origin}/`)
+      const closed = await page.evaluate(
+        (url) =>
+          new Promise<{ code: number; reason: string }>((resolve) => {
+            const socket = new WebSocket(url)
+            socket.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason }))
+          }),
+        `${relay.url}/orchard`
+      )
+      expect(closed.code).toBe(4403)
+      expect(closed.reason).toBe(`origin-forbidden: pages from ${origin} may not connect to this relay; add the origin to the relay's allowed origins`.slice(0, 120))
+    } finally {
+      elsewhere.close()
+    }
   })
 
   it('[OBSERVER-3] projects, people, agents and activity are live: a change made by the Node instance appears', async () => {
