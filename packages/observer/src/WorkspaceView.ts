@@ -106,7 +106,7 @@ export class WorkspaceView {
       replace(this.banner)
       return
     }
-    const stop = this.session.provider.stopReason
+    const stop = this.session.stopReason
     if (status === 'stopped' && stop) {
       replace(this.banner, `Disconnected for good: ${stop.message} `, h('button', { data: { action: 'forget' }, on: { click: () => this.onLeave() } }, 'Forget this browser'))
     } else {

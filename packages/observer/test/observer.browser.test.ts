@@ -291,6 +291,19 @@ describe.skipIf(missing !== null)('the web observer in Chromium', () => {
     await shot(late, 'late-page')
   })
 
+  it('[OBSERVER-11] a member the owner removes is told so in a banner, and can forget this browser', async () => {
+    const members = await host.listMembers()
+    const lou = members.find((member) => member.name === 'Lou')
+    expect(lou).toBeDefined()
+    const page = contexts.at(-1)?.pages()[0] as Page
+    await host.removeMember(lou?.id ?? '')
+    const banner = page.locator('#banner')
+    await poll(() => banner.innerText()).toContain('You were removed from this workspace')
+    await page.locator('[data-action="forget"]').click()
+    await poll(() => page.locator('[data-action="join"]').count()).toBe(1)
+    expect(await page.evaluate(() => localStorage.getItem('orchard.seat'))).toBeNull()
+  })
+
   it('[OBSERVER-10][BROWSER-3] "Leave" forgets the membership: the join form returns and a reload stays out', async () => {
     await vic.locator('[data-action="leave"]').click()
     await poll(() => vic.locator('[data-action="join"]').count()).toBe(1)

@@ -58,6 +58,9 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
   readonly awareness: Awareness
   readonly leases: LeaseKeeper
   readonly presence: PresenceView
+  /** Why the relay stopped this session for good (a 44xx close), in words; null while it has not. */
+  stopReason: StopReason | null = null
+  private closingWords: string | null = null
 
   private constructor(
     readonly provider: RelayProvider,
@@ -81,10 +84,23 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
       label: provider.label
     }))
     provider.on('status', (status) => this.emit('status', [status]))
-    provider.on('stopped', (reason) => this.emit('stopped', [reason]))
+    provider.on('stopped', (reason) => {
+      // The provider's message is the last ERROR it got, which may be an older, unrelated
+      // one (a viewer's refused sync reply); a 'removed' event or a connection-level ERROR
+      // just before the close says why better.
+      this.stopReason = { ...reason, message: this.closingWords ?? reason.message }
+      this.emit('stopped', [this.stopReason])
+    })
+    provider.on('error', (error) => {
+      if (error.channel === '') this.closingWords = error.message
+    })
+    provider.on('welcome', () => {
+      this.closingWords = null
+    })
     provider.on('welcome', (welcome) => this.adopt(welcome))
     provider.on('event', (event) => {
       if (event.type === 'role-changed' && typeof event.role === 'string') this.setRole(event.role as MemberRole)
+      if (event.type === 'removed' && typeof event.message === 'string') this.closingWords = event.message
     })
     this.controlDoc.on('update', () => this.emit('control', []))
     this.controlDoc.getArray<ActivityEntry>('activity').observe((event) => {
