@@ -126,10 +126,10 @@ export class WorkspaceView {
     replace(this.projects, ...(projects.length ? projects.map((project) => this.projectCard(project, instances)) : ['No projects yet.']))
     replace(this.people, ...this.peopleRows(instances, session.presence.list(), now))
     const agents = session.agents()
-    replace(this.agents, ...(agents.length ? this.agentRows(agents, names, instances, now) : ['No agents running.']))
+    replace(this.agents, ...(agents.length ? this.agentRows(agents, names, instances) : ['No agents running.']))
     const agentNames = new Map(agents.map((entry) => [entry.id, entry.name]))
     replace(this.activity, ...session.activity().slice(-MAX_ACTIVITY).reverse().map((entry) => this.activityRow(entry, names, agentNames, now)))
-    this.syncPanes(agents, names, instances, now)
+    this.syncPanes(agents, names, instances)
   }
 
   private projectCard(project: SharedProject, instances: Map<string, ControlInstance>): HTMLElement {
@@ -173,7 +173,7 @@ export class WorkspaceView {
     })
   }
 
-  private agentRows(agents: AgentRecord[], names: Map<string, string>, instances: Map<string, ControlInstance>, now: number): Child[] {
+  private agentRows(agents: AgentRecord[], names: Map<string, string>, instances: Map<string, ControlInstance>): Child[] {
     const byProject = new Map<string, AgentRecord[]>()
     for (const agent of agents) byProject.set(agent.projectId, [...(byProject.get(agent.projectId) ?? []), agent])
     return [...byProject.entries()].map(([projectId, list]) =>
@@ -190,7 +190,7 @@ export class WorkspaceView {
               { data: { agentId: agent.id, status: agent.status } },
               h('strong', null, agent.name),
               ` ${agent.status} · `,
-              h('span', { data: { role: 'lease' } }, leaseText(this.session.leaseOf(agent.id), instances, now)),
+              h('span', { data: { role: 'lease' } }, leaseText(this.session.leaseOf(agent.id), instances)),
               this.panes.has(agent.id) || agent.status === 'stopped' || agent.status === 'failed'
                 ? ''
                 : h('button', { data: { action: 'watch' }, on: { click: () => this.watch(agent.id) } }, 'Watch')
@@ -216,7 +216,7 @@ export class WorkspaceView {
   }
 
   /** Running agents get a pane (up to MAX_TERMINALS); panes of stopped agents stay until closed. */
-  private syncPanes(agents: AgentRecord[], names: Map<string, string>, instances: Map<string, ControlInstance>, now: number): void {
+  private syncPanes(agents: AgentRecord[], names: Map<string, string>, instances: Map<string, ControlInstance>): void {
     for (const agent of agents) {
       if (this.panes.has(agent.id) || this.hidden.has(agent.id) || this.panes.size >= MAX_TERMINALS) continue
       if (agent.status !== 'running' && agent.status !== 'spawning') continue
@@ -231,7 +231,7 @@ export class WorkspaceView {
       const mine = this.session.leases.get(agentId) !== undefined
       pane.setTyping(mine)
       pane.followSize(agent)
-      replace(pane.header, h('strong', null, `${names.get(agent.projectId) ?? agent.projectId} / ${agent.name}`), ` ${agent.status} · `, h('span', { data: { role: 'lease' } }, leaseText(lease, instances, now)))
+      replace(pane.header, h('strong', null, `${names.get(agent.projectId) ?? agent.projectId} / ${agent.name}`), ` ${agent.status} · `, h('span', { data: { role: 'lease' } }, leaseText(lease, instances)))
       replace(pane.controls, ...this.paneButtons(agent, mine))
     }
   }
@@ -244,7 +244,7 @@ export class WorkspaceView {
     if (agent.status !== 'running') return [close]
     if (mine) return [h('button', { data: { action: 'release' }, on: { click: () => void this.act(agent.id, () => this.session.release(agent.id)) } }, 'Release'), close]
     const held = this.session.leaseOf(agent.id)
-    const takeover = held !== undefined && held.expiresAt > Date.now() && role === 'owner'
+    const takeover = held !== undefined && role === 'owner'
     return [
       h('button', { data: { action: 'claim' }, on: { click: () => void this.act(agent.id, () => this.session.claim(agent.id, { takeover })) } }, takeover ? 'Take over' : 'Claim to type'),
       close

@@ -20,9 +20,12 @@ export function joinErrorTitle(code: string): string {
   return 'Could not join'
 }
 
-/** "typing: alice on laptop" (the instance's label, as the relay stamped it). */
-export function leaseText(lease: LeaseRecord | undefined, instances: Map<string, ControlInstance>, now: number): string {
-  if (!lease || lease.expiresAt <= now) return 'nobody is typing'
+/**
+ * "typing: alice on laptop" (the instance's label, as the relay stamped it). The relay
+ * removes expired leases itself, so this page's clock (maybe skewed) is not consulted.
+ */
+export function leaseText(lease: LeaseRecord | undefined, instances: Map<string, ControlInstance>): string {
+  if (!lease) return 'nobody is typing'
   const label = instances.get(lease.holderInstanceId)?.label || lease.holderInstanceId
   return `typing: ${lease.memberName} on ${label}`
 }
