@@ -14,12 +14,18 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { secretMatches, hashSecret, randomId } from '../auth/tokens.js'
 import type { RelayPeerHandle } from '../connection/types.js'
 import type { RelayCore } from '../RelayCore.js'
+import { checkOrigin } from './origin-check.js'
+import { StaticAssets } from './static-assets.js'
 
 export interface RelayServerOptions {
   host?: string
   port?: number
   /** Token for the admin HTTP API; random if omitted (read it from `adminToken`). */
   adminToken?: string
+  /** A built web app (the observer's dist/) served at GET / with a strict CSP (STATIC-1). */
+  staticDir?: string
+  /** Pages from these origins may open sockets besides the relay's own; '*' allows any (ORIGIN-1). */
+  allowedOrigins?: string[]
 }
 
 export class RelayServer {
@@ -28,6 +34,7 @@ export class RelayServer {
   private readonly wss: WebSocketServer
   private readonly adminHash: string
   private readonly sockets = new Set<WebSocket>()
+  private readonly assets: StaticAssets | null
 
   constructor(
     readonly core: RelayCore,
@@ -35,12 +42,17 @@ export class RelayServer {
   ) {
     this.adminToken = options.adminToken ?? randomId(24)
     this.adminHash = hashSecret(this.adminToken)
+    this.assets = options.staticDir ? new StaticAssets(options.staticDir) : null
     this.http = createServer((req, res) => void this.onRequest(req, res))
     // ws would close an over-limit frame with 1009 before our code sees it; it gets
     // room up to twice the limit so the relay itself answers 4413 with a reason (LIMIT-1).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: core.limits.maxFrameBytes * 2, perMessageDeflate: false })
     this.http.on('upgrade', (req, socket, head) => {
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, req))
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        const refused = checkOrigin(req.headers, options)
+        if (refused) ws.close(4403, refused.slice(0, 120))
+        else this.onSocket(ws, req)
+      })
     })
   }
 
@@ -127,6 +139,7 @@ export class RelayServer {
         const created = await this.core.createWorkspace(name, ownerName)
         return json(res, 201, { workspaceId: created.workspace.id, ownerCredential: created.credential, url: this.core.publicUrl })
       }
+      if (this.assets?.serve(req, res)) return
       json(res, 404, { error: 'not-found', message: 'Endpoints: GET /healthz, GET /metrics, POST /v1/workspaces, ws /orchard, ws /<workspaceId>?token=' })
     } catch (error) {
       this.core.logError('http', error)
