@@ -177,7 +177,9 @@ export const ProjectSchema = z
       ...value,
       id: value.id,
       name: value.name,
-      relayWorkspaceId: value.relayWorkspaceId?.trim() || value.id,
+      // PEAR-1: Pear defaults to the id untrimmed, then trims it on its next load of the
+      // file it wrote; Orchard gives that settled value at once, so every load agrees.
+      relayWorkspaceId: value.relayWorkspaceId?.trim() || value.id.trim() || value.id,
       rootPath,
       roots,
       channels,
