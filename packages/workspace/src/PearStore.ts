@@ -423,8 +423,9 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     this.assertWritable()
     this.refresh()
     if (!this.model.getProject(projectId)) throw new Error(PROJECT_NOT_FOUND)
-    // Key order as Pear writes a new integration: name, type, id (diff-friendly file).
-    const integration = ProjectIntegrationSchema.parse({ name, type, id: this.newId() })
+    // Parsed without an id, as Pear does, so the keys come out in Pear's order (name,
+    // type, id: a diff-friendly file); the id is then this store's.
+    const integration: ProjectIntegration = { ...ProjectIntegrationSchema.parse({ name, type }), id: this.newId() }
     this.model.addIntegration(projectId, integration)
     return integration
   }
