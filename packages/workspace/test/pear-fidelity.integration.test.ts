@@ -3,7 +3,7 @@
  * and the same calls, except where SPEC.md's table says Orchard deliberately does better.
  * Each test names what a Pear user would see.
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ZodError } from 'zod'
