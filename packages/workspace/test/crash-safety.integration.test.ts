@@ -4,7 +4,7 @@
  * resolved before the kill.
  */
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
@@ -17,10 +17,14 @@ const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 const { dir, cleanup } = tempDir('orchard-crash-')
 afterAll(cleanup)
 
-/** Runs the child until `killAfterMs` after it is ready, SIGKILLs it, returns the last durable n. */
-function runAndKill(file: string, start: number, killAfterMs: number): Promise<number> {
+/**
+ * Runs the child and SIGKILLs it `killAfterMs` after it is ready, or, with a `window`, the
+ * moment it reports standing in that window of a write. Returns the last durable n.
+ */
+function runAndKill(file: string, start: number, killAfterMs: number, window?: { at: string; save: number }): Promise<number> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, file, String(start)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    const env = window ? { ...process.env, ORCHARD_CRASH_AT: window.at, ORCHARD_CRASH_SAVE: String(window.save) } : process.env
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, file, String(start)], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let lastDurable = start - 1
     let buffer = ''
     let stderr = ''
@@ -34,7 +38,8 @@ function runAndKill(file: string, start: number, killAfterMs: number): Promise<n
       const lines = buffer.split('\n')
       buffer = lines.pop() ?? ''
       for (const line of lines) {
-        if (line === 'ready') setTimeout(() => proc.kill('SIGKILL'), killAfterMs)
+        if (line === 'ready' && !window) setTimeout(() => proc.kill('SIGKILL'), killAfterMs)
+        else if (window && line === `window ${window.at}`) proc.kill('SIGKILL')
         else if (line.startsWith('durable ')) lastDurable = Number(line.slice(8))
         else if (line.startsWith('problems ')) reject(new Error(`child found problems: ${line}`))
       }
@@ -64,5 +69,25 @@ describe('crash safety', () => {
       next = Math.max(durable, ...[...names].map((name) => Number(name.slice(1)))) + 1
     }
     expect(next).toBeGreaterThan(10)
+  }, 120_000)
+
+  it('[FILE-5] a kill between temp write, fsync, rename and directory fsync leaves the old file or the new one', async () => {
+    const file = join(dir, 'windows.json')
+    let next = 1
+    for (const [index, at] of ['written', 'synced', 'renamed', 'written', 'synced', 'renamed'].entries()) {
+      // The first round kills during the very first save (no file yet), the second over an existing one.
+      const save = index < 3 ? 1 : 3
+      const durable = await runAndKill(file, next, 0, { at, save })
+      const existed = existsSync(file)
+      const store = new PearStore({ file, logger: recordingLogger() })
+      expect(store.problems, `after a kill once ${at}`).toEqual([])
+      const names = store.loadStore().projects.map((project) => project.name)
+      for (let n = 1; n <= durable; n++) expect(names, `p${n} was durable before the kill once ${at}`).toContain(`p${n}`)
+      // Renamed: the new file is in place (the kill came after the rename). Before: the old one.
+      const inFlight = `p${durable + 1}`
+      if (existed) expect(names.includes(inFlight), `${inFlight} after a kill once ${at}`).toBe(at === 'renamed')
+      await store.close()
+      next = Math.max(durable, ...names.map((name) => Number(name.slice(1)))) + 1
+    }
   }, 120_000)
 })
