@@ -47,11 +47,12 @@ export class SnapshotWriter {
   /**
    * FILE-12: if another process replaced the file since we last read or wrote it, merge
    * it now (synchronously, so the caller's answer includes it). A stat per call; the
-   * file is read only when its identity changed. Skipped while a save runs: that save
-   * merges under the lock anyway.
+   * file is read only when its identity changed. Safe while our own save runs: writes are
+   * atomic renames, so this reads the file before or after it, and merging our own
+   * output changes nothing.
    */
   checkDisk(): void {
-    if (this.closed || this.running) return
+    if (this.closed) return
     const now = statKey(this.path)
     if (now === null || now === this.lastStat) return
     const disk = readTextIfExists(this.path)
