@@ -289,8 +289,12 @@ describe('replicas converge', () => {
     for (let index = 0; index < count; index++) network.add(fileOf(index))
     for (const step of steps) {
       const replica = network.replicas[step.r % count] as Replica
-      if (step.s === 'restart') await network.restart(replica, fileOf(replica.index))
-      else if (step.s === 'foreign') await foreignWrite(replica, step, model)
+      if (step.s === 'restart') {
+        // A load from before the restart did not come from the new store: saving it would
+        // be a whole-store write (STORE-2), not the stale read-modify-write modelled here.
+        later.delete(replica)
+        await network.restart(replica, fileOf(replica.index))
+      } else if (step.s === 'foreign') await foreignWrite(replica, step, model)
       else if (step.s === 'op') applyOp(replica, step.op, model)
       else if (step.s === 'deliver') network.deliver(replica, step.pick, step.keep)
       else network.setOnline(replica, step.s === 'online')
