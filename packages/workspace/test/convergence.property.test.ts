@@ -154,7 +154,7 @@ function applyOp(replica: Replica, op: Op, model: MergeModel): void {
         return
       case 'rmw': {
         const data = store.loadStore()
-        mutate(data, op.p, op.field, op.value, store, model)
+        mutate(data, op.p, op.field, op.value, store, model, replica.index)
         store.saveStore(data)
         return
       }
@@ -165,7 +165,7 @@ function applyOp(replica: Replica, op: Op, model: MergeModel): void {
         const data = later.get(replica)
         if (!data) return
         later.delete(replica)
-        mutate(data, op.p, 'name', op.value, store, model)
+        mutate(data, op.p, 'name', op.value, store, model, replica.index)
         store.saveStore(data)
         return
       }
@@ -176,10 +176,19 @@ function applyOp(replica: Replica, op: Op, model: MergeModel): void {
   }
 }
 
-function mutate(data: StoreData, p: number, field: string, value: string, store: PearStore, model: MergeModel): void {
-  const project = data.projects.length === 0 ? undefined : data.projects[p % data.projects.length]
+function mutate(data: StoreData, p: number, field: string, value: string, store: PearStore, model: MergeModel, replica: number): void {
+  const index = data.projects.length === 0 ? -1 : p % data.projects.length
+  const project = data.projects[index]
   if (!project) return
   const at = model.stamp(store)
+  if (data.projects.findIndex((entry) => entry.id === project.id) !== index) {
+    // A duplicate entry (PEAR-14) is this machine's copy: editing it edits only that copy.
+    if (field === 'name' && value.trim()) {
+      model.renameDuplicate(replica, project.id, project.name, value)
+      project.name = value
+    }
+    return
+  }
   if (field === 'name' && value.trim()) {
     project.name = value
     // A stale save of a project removed since is dropped with it (MERGE-4).
@@ -207,7 +216,9 @@ async function foreignWrite(replica: Replica, step: ForeignStep, model: MergeMod
   await replica.store.flush()
   if (!existsSync(file)) return
   const data = JSON.parse(readFileSync(file, 'utf8')) as { projects: Array<Record<string, unknown>> }
-  const target = data.projects.length === 0 ? undefined : data.projects[step.p % data.projects.length]
+  // The shared entries only: an edit of a duplicate entry is an edit of that local copy.
+  const shared = data.projects.filter((entry, index) => data.projects.findIndex((other) => other.id === entry.id) === index)
+  const target = shared.length === 0 ? undefined : shared[step.p % shared.length]
   if (!target || typeof target.id !== 'string') return
   const id = target.id
   const at = model.stamp(replica.store)
@@ -305,6 +316,31 @@ describe('replicas converge', () => {
     for (const replica of network.replicas) expect(replica.store.problems.filter((problem) => problem.kind !== 'duplicate-ids')).toEqual([])
     await Promise.all(network.replicas.map((replica) => replica.store.close()))
   }
+
+  it('[PEAR-14] regression (seed -1169463501): another process renaming the shared entry of a duplicated id renames the shared project', async () => {
+    await runFiles(2, [
+      { s: 'op', r: 1, op: { t: 'addProject', name: 'general', path: '/src/a' } },
+      { s: 'foreign', r: 1, p: 0, kind: 'duplicate', value: 'general' },
+      { s: 'op', r: 0, op: { t: 'removeRoot', p: 0, r: 0 } },
+      { s: 'deliver', r: 0, pick: 0, keep: false },
+      { s: 'online', r: 0 },
+      { s: 'foreign', r: 1, p: 239510809, kind: 'rename', value: 'general' },
+      { s: 'op', r: 0, op: { t: 'addChannel', p: 0, name: 'general' } }
+    ])
+  })
+
+  it('[PEAR-14] regression (seed -1849387065): a loadStore/saveStore that renames a duplicate entry keeps it, renamed, through restarts', async () => {
+    await runFiles(2, [
+      { s: 'op', r: 0, op: { t: 'addProject', name: 'general', path: '/src/a' } },
+      { s: 'foreign', r: 0, p: 0, kind: 'duplicate', value: 'general' },
+      { s: 'op', r: 0, op: { t: 'rmw', p: 367895721, field: 'name', value: 'general' } },
+      { s: 'op', r: 0, op: { t: 'removeChannel', p: 0, c: 0 } },
+      { s: 'deliver', r: 0, pick: 0, keep: false },
+      { s: 'restart', r: 0 },
+      { s: 'restart', r: 0 },
+      { s: 'online', r: 0 }
+    ])
+  })
 
   it('[FILE-12] regression (seed -1507460179): a write by another process just after our save is merged at the next call', async () => {
     await runFiles(3, [

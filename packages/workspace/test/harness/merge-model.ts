@@ -99,6 +99,11 @@ export class MergeModel {
     this.duplicates.set(replica, list)
   }
 
+  renameDuplicate(replica: number, id: string, from: string, to: string): void {
+    const dup = this.duplicates.get(replica)?.find((entry) => entry.id === id && entry.name === from)
+    if (dup) dup.name = to
+  }
+
   /** Every difference between a replica's view and the model, each with the rule it breaks. */
   check(view: readonly Project[], replica: number, all: readonly Project[]): string[] {
     const problems: string[] = []
