@@ -153,16 +153,22 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     const legacy = !options.doc && !options.workspaceId && text !== undefined && parsed !== undefined && !parsed.snapshot.orchard && !parsed.salvagedWorkspaceId
     this.doc = options.doc ?? new Y.Doc({ guid: legacy ? legacyWorkspaceId(text) : workspaceId })
     this.model = new WorkspaceModel(this.doc)
-    if (parsed && legacy) {
+    // Edits imported from the file's plain part (a legacy file, or one an older Pear or a
+    // person edited) are new Yjs items. In a doc of our own they are made as a client
+    // derived from the file's text, so every process and every reopening makes the very
+    // same items and nothing needs writing (FILE-14). In a doc we were given (it may hold
+    // synced state, so the same edits could land differently) they are saved instead.
+    let importedIntoGivenDoc = false
+    if (parsed) {
       const ownClient = this.doc.clientID
-      this.doc.clientID = legacyClientId(text)
+      const before = Y.getState(this.doc.store, ownClient)
+      if (!options.doc && text !== undefined) this.doc.clientID = importClientId(text)
       try {
         this.importSnapshot(parsed.snapshot, 'load')
       } finally {
         this.doc.clientID = ownClient
       }
-    } else if (parsed) {
-      this.importSnapshot(parsed.snapshot, 'load')
+      importedIntoGivenDoc = Y.getState(this.doc.store, ownClient) > before
     }
 
     this.model.on('change', (change) => this.handleModelChange(change))
@@ -202,6 +208,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     // FILE-14: opening is reading. What was imported from the file is in the file already;
     // the file is written at the first real change, not because it was opened.
     this.dirtyLocal.clear()
+    if (importedIntoGivenDoc) this.writer?.markDirty()
   }
 
   get workspaceId(): string {
@@ -699,10 +706,15 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       const parsed = parseProject(raw)
       return parsed.ok ? [parsed.project] : []
     })
+    const before = Y.getState(this.doc.store, this.doc.clientID)
     const result = this.model.transact(
       () => applyProjectsDiff(this.model, this.local, baseProjects, target, (id) => this.currentProject(id)),
       FILE_ORIGIN
     )
+    // Merged from another process's plain write, these edits are new items only this
+    // replica holds: they are saved, or a restart would make them again as other items
+    // (and a removal of one copy would not remove the other).
+    if (mode === 'merge' && Y.getState(this.doc.store, this.doc.clientID) > before) this.writer?.markDirty()
     if (result.localChanged) this.touchLocal('projects')
     if (result.rejected.length > 0) {
       // PEAR-12: Pear drops these and its next save deletes them; Orchard keeps them.
@@ -826,7 +838,7 @@ function legacyWorkspaceId(text: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-b${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
-/** FILE-14: the Yjs client every process imports a legacy file with this text as (never 0). */
-function legacyClientId(text: string): number {
+/** FILE-14: the Yjs client every process imports the plain part of a file with this text as (never 0). */
+function importClientId(text: string): number {
   return createHash('sha256').update(`orchard-legacy-client\u0000${text}`).digest().readUInt32BE(0) || 1
 }

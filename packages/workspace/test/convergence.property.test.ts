@@ -385,7 +385,8 @@ describe('replicas converge', () => {
         fc.array(fc.oneof({ weight: 8, arbitrary: stepArb }, { weight: 1, arbitrary: restartArb }, { weight: 1, arbitrary: foreignArb }), { minLength: 5, maxLength: 40, size: 'max' }),
         (count, steps) => runFiles(count, steps)
       ),
-      fuzzParams(30)
+      // A run that hangs fails with its seed instead of timing the whole test out.
+      { ...fuzzParams(30), timeout: 20_000 }
     )
   }, 120_000)
 })
