@@ -342,6 +342,17 @@ describe('replicas converge', () => {
     ])
   })
 
+  it('[FILE-14] regression (seed -982102226): a channel merged from another process\'s write is saved, so a restart and a removal of it converge', async () => {
+    await runFiles(2, [
+      { s: 'op', r: 0, op: { t: 'addProject', name: 'general', path: '/src/a' } },
+      { s: 'deliver', r: 0, pick: 0, keep: false },
+      { s: 'foreign', r: 0, p: 0, kind: 'channel', value: 'ops' },
+      { s: 'restart', r: 0 },
+      { s: 'op', r: 0, op: { t: 'removeChannel', p: 0, c: 1311513307 } },
+      { s: 'deliver', r: 0, pick: 0, keep: false }
+    ])
+  })
+
   it('[FILE-12] regression (seed -1507460179): a write by another process just after our save is merged at the next call', async () => {
     await runFiles(3, [
       { s: 'op', r: 2, op: { t: 'addProject', name: 'general', path: '/src/a' } },
