@@ -4,11 +4,11 @@
  * resolved before the kill.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { PearStore } from '@orchard/workspace'
 import { recordingLogger, tempDir } from '@orchard/workspace/testing'
 
@@ -52,6 +52,20 @@ function runAndKill(file: string, start: number, killAfterMs: number, window?: {
   })
 }
 
+/**
+ * A child killed while saving leaves projects.json.lock behind; the next process breaks it
+ * once it is stale (FILE-4, 2 s in the child). Waiting for that here keeps each round's
+ * short kill window on real saves instead of on the wait for the dead child's lock.
+ */
+async function lockLeftByKillIsStale(file: string): Promise<void> {
+  await vi.waitFor(
+    () => {
+      if (existsSync(`${file}.lock`)) expect(Date.now() - statSync(`${file}.lock`).mtimeMs).toBeGreaterThan(2_100)
+    },
+    { timeout: 10_000, interval: 50 }
+  )
+}
+
 describe('crash safety', () => {
   it('[FILE-5] SIGKILL at random moments never tears the file or loses a flushed save', async () => {
     const file = join(dir, 'projects.json')
@@ -59,6 +73,7 @@ describe('crash safety', () => {
     let next = 1
     for (const killAfterMs of kills) {
       const durable = await runAndKill(file, next, killAfterMs)
+      await lockLeftByKillIsStale(file)
       if (!existsSync(file)) {
         // Killed before its first save finished: then none may have been reported durable.
         expect(durable).toBe(next - 1)
