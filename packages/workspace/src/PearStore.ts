@@ -5,19 +5,21 @@
  * snapshot of the replica (FILE-n). Functions are arrow properties so Pear can
  * destructure them: `export const { loadStore, saveStore, ... } = createPearStore(...)`.
  */
+import { createHash } from 'node:crypto'
 import { resolve } from 'node:path'
 import { ObservableV2 } from 'lib0/observable'
 import * as Y from 'yjs'
 import { SCHEMA_MAJOR } from './doc-layout.js'
 import { LAST_ROOT, PROJECT_NOT_FOUND, ReadOnlyWorkspaceError } from './errors.js'
-import { preserveAside, readTextIfExists } from './file-io.js'
-import { cloneProject, emptyLocalState, localProject, viewProject, type LocalProjectState, type LocalState } from './local-state.js'
+import { preserveAside, readTextIfExists, type DurableFs } from './file-io.js'
+import { cloneProject, emptyLocalState, localProject, viewProject, type DuplicateEntry, type LocalProjectState, type LocalState } from './local-state.js'
 import {
   ProjectIntegrationSchema,
   canonicalJson,
   defaultRootName,
   normalizeChannelName,
   normalizePeopleList,
+  isRecord,
   normalizeRelayWorkspace,
   parseProject
 } from './pear-rules.js'
@@ -61,6 +63,8 @@ export type StoreProblemKind =
   | 'newer-schema'
   | 'workspace-mismatch'
   | 'save-failed'
+  | 'duplicate-ids'
+  | 'bad-argument'
 
 /** Something wrong with projects.json. Nothing was lost: `preservedAt` holds a copy if one was made. */
 export interface StoreProblem {
@@ -101,6 +105,10 @@ export interface PearStoreOptions {
    * are kept aside in a copy instead of being pushed into the shared workspace (FILE-10).
    */
   importLegacyProjects?: boolean
+  /** The file-system steps of a durable write (FILE-5); tests pass one that watches or stops them. */
+  fs?: DurableFs
+  /** A projects.json.lock not refreshed for this long belongs to a dead process and is broken (ms, default 10000, at least 2000). */
+  lockStaleMs?: number
 }
 
 interface BaseEntry {
@@ -139,20 +147,40 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     const parsed = text === undefined ? undefined : this.parseForLoad(text)
     const workspaceId =
       options.doc?.guid ?? parsed?.snapshot.orchard?.workspaceId ?? parsed?.salvagedWorkspaceId ?? options.workspaceId ?? crypto.randomUUID()
-    this.doc = options.doc ?? new Y.Doc({ guid: workspaceId })
+    // FILE-14: a legacy file is not rewritten on open, so two processes that open it must
+    // build the same replica from it on their own: the workspace id and the import's Yjs
+    // client come from the file's text, which makes both imports the same Yjs items.
+    const legacy = !options.doc && !options.workspaceId && text !== undefined && parsed !== undefined && !parsed.snapshot.orchard && !parsed.salvagedWorkspaceId
+    this.doc = options.doc ?? new Y.Doc({ guid: legacy ? legacyWorkspaceId(text) : workspaceId })
     this.model = new WorkspaceModel(this.doc)
-    if (parsed) this.importSnapshot(parsed.snapshot, 'load')
+    // Edits imported from the file's plain part (a legacy file, or one an older Pear or a
+    // person edited) are new Yjs items. In a doc of our own they are made as a client
+    // derived from the file's text, so every process and every reopening makes the very
+    // same items and nothing needs writing (FILE-14). In a doc we were given (it may hold
+    // synced state, so the same edits could land differently) they are saved instead.
+    let importedIntoGivenDoc = false
+    if (parsed) {
+      const ownClient = this.doc.clientID
+      const before = Y.getState(this.doc.store, ownClient)
+      if (!options.doc && text !== undefined) this.doc.clientID = importClientId(text)
+      try {
+        this.importSnapshot(parsed.snapshot, 'load')
+      } finally {
+        this.doc.clientID = ownClient
+      }
+      importedIntoGivenDoc = Y.getState(this.doc.store, ownClient) > before
+    }
 
     this.model.on('change', (change) => this.handleModelChange(change))
     // An update whose dependencies have not arrived changes nothing visible, so no model
     // change fires; Yjs holds it as pending. It must still be saved, or a restart loses
     // it (found by the file-backed convergence property, seed 2040862834).
     let pending = pendingSignature(this.doc)
-    this.doc.on('afterTransaction', () => {
+    this.doc.on('afterTransaction', (tr: Y.Transaction) => {
       const now = pendingSignature(this.doc)
       if (now === pending) return
       pending = now
-      this.writer?.markDirty()
+      if (tr.origin !== FILE_ORIGIN) this.writer?.markDirty()
     })
     // DOC-4: a file from a newer Orchard is never rewritten, so no writer at all.
     if (this.file && !this.frozen) {
@@ -166,7 +194,9 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
             this.dirtyLocal.clear()
             this.emit('saved', [])
           },
-          delayMs: options.saveDelayMs ?? 50
+          delayMs: options.saveDelayMs ?? 50,
+          ...(options.fs ? { fs: options.fs } : {}),
+          ...(options.lockStaleMs !== undefined ? { lock: { staleMs: options.lockStaleMs } } : {})
         },
         text
       )
@@ -174,9 +204,11 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       // pending (an app that never called flush or close), save before exiting (FILE-11).
       openStores.add(this)
       if (openStores.size === 1) process.on('beforeExit', saveOpenStores)
-      // A legacy or hand-edited file is rewritten with its replica right away.
-      if (parsed && (parsed.needsRewrite || !parsed.snapshot.orchard) && !this.readOnlyReason) this.writer.markDirty()
     }
+    // FILE-14: opening is reading. What was imported from the file is in the file already;
+    // the file is written at the first real change, not because it was opened.
+    this.dirtyLocal.clear()
+    if (importedIntoGivenDoc) this.writer?.markDirty()
   }
 
   get workspaceId(): string {
@@ -191,22 +223,23 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   // ---------------------------------------------------------------- Pear's API
 
   loadStore = (): StoreData => {
+    this.refresh()
     const source = this.frozen ? null : this.model.listProjects()
     const projects = this.frozen
       ? structuredClone(this.frozen.projects)
-      : (source ?? []).map((shared) => localProject(shared, this.local.projects[shared.id]))
-    const relayWorkspace = normalizeRelayWorkspace(this.local.relayWorkspace)
+      : [...withDuplicates((source ?? []).map((shared) => localProject(shared, this.local.projects[shared.id])), this.local.duplicates)]
     const data: StoreData = {
       ...structuredClone(this.local.topLevel),
       projects,
       activeProjectId: this.local.activeProjectId,
-      ...(relayWorkspace ? { relayWorkspace } : {})
+      // API-10: returned as found, as Pear's loadStore returns it.
+      ...(this.local.relayWorkspace !== undefined ? { relayWorkspace: structuredClone(this.local.relayWorkspace) as RelayWorkspaceRecord } : {})
     }
     if (source) {
       this.bases.set(data, {
         projects: source.map((shared) => ({ shared, local: cloneLocal(this.local.projects[shared.id]) })),
         activeProjectId: this.local.activeProjectId,
-        relayWorkspace: canonicalJson(relayWorkspace ?? null)
+        relayWorkspace: canonicalJson(this.local.relayWorkspace ?? null)
       })
     }
     return data
@@ -218,24 +251,39 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
    * not come from loadStore() is compared with the current view instead.
    */
   saveStore = (data: StoreData): void => {
-    this.assertWritable()
-    const base = this.bases.get(data)
-    const baseProjects = base
-      ? base.projects.map((entry) => viewProject(entry.shared, entry.local))
-      : this.currentProjects()
-    const target = Array.isArray(data.projects) ? data.projects : []
-    const result = applyProjectsDiff(this.model, this.local, baseProjects, target, (id) => this.currentProject(id))
-    for (const rejected of result.rejected) {
-      this.logger.warn(`[orchard] saveStore: dropping a project Pear would not load (${rejected.reason})`)
+    // API-12: Pear throws only where writeFileSync does (undefined); for any other
+    // non-object it writes a file its next load reads as empty. Orchard writes nothing.
+    if (data === undefined) throw new TypeError('saveStore needs the store object loadStore() returned, and was given undefined. Nothing was written.')
+    if (!isRecord(data)) {
+      this.report('bad-argument', `saveStore was given ${describeValue(data)} instead of the store object loadStore() returned; nothing was written (Pear would have written a file its next load reads as empty)`)
+      return
     }
-    if (result.localChanged) this.touchLocal('projects')
+    this.assertWritable()
+    this.refresh()
+    const base = this.bases.get(data)
+    if (Array.isArray(data.projects)) {
+      const baseProjects = base
+        ? base.projects.map((entry) => viewProject(entry.shared, entry.local))
+        : this.currentProjects()
+      const result = applyProjectsDiff(this.model, this.local, baseProjects, data.projects, (id) => this.currentProject(id))
+      for (const rejected of result.rejected) {
+        this.logger.warn(`[orchard] saveStore: dropping a project Pear would not load (${rejected.reason})`)
+      }
+      if (result.localChanged) this.touchLocal('projects')
+      this.setDuplicates(result.duplicates, 'saveStore')
+    } else {
+      this.report('bad-argument', `saveStore was given "projects" as ${describeValue(data.projects)}, not a list; the projects were left as they are`)
+    }
 
-    const active = typeof data.activeProjectId === 'string' ? data.activeProjectId : null
-    if (base ? active !== base.activeProjectId : active !== this.local.activeProjectId) this.setLocal('activeProjectId', active)
-    const relay = normalizeRelayWorkspace(data.relayWorkspace)
-    const relayJson = canonicalJson(relay ?? null)
-    if (relayJson !== (base ? base.relayWorkspace : canonicalJson(normalizeRelayWorkspace(this.local.relayWorkspace) ?? null))) {
-      this.setLocal('relayWorkspace', relay)
+    const active = data.activeProjectId === undefined ? null : data.activeProjectId
+    if (typeof active === 'string' || active === null) {
+      if (base ? active !== base.activeProjectId : active !== this.local.activeProjectId) this.setLocal('activeProjectId', active)
+    } else {
+      this.report('bad-argument', `saveStore was given "activeProjectId" as ${describeValue(active)}; the active project was left as it is`)
+    }
+    const relayJson = canonicalJson(data.relayWorkspace ?? null)
+    if (relayJson !== (base ? base.relayWorkspace : canonicalJson(this.local.relayWorkspace ?? null))) {
+      this.setLocal('relayWorkspace', data.relayWorkspace === undefined ? undefined : structuredClone(data.relayWorkspace))
     }
     const topLevel: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(data)) {
@@ -244,30 +292,39 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     if (canonicalJson(topLevel) !== canonicalJson(this.local.topLevel)) this.setLocal('topLevel', topLevel)
   }
 
+  /** API-10: as Pear: `{ id, createdAt }` read off the stored record as it is, or null if there is none. */
   getRelayWorkspace = (): RelayWorkspace | null => {
-    const record = normalizeRelayWorkspace(this.local.relayWorkspace)
-    return record ? { id: record.id, createdAt: record.createdAt } : null
+    this.refresh()
+    const record = this.local.relayWorkspace as { id?: unknown; createdAt?: unknown } | null | undefined
+    if (!record) return null
+    return { id: record.id, createdAt: record.createdAt } as RelayWorkspace
   }
 
   setRelayWorkspace = (workspace: RelayWorkspace): void => {
+    this.refresh()
     const record = normalizeRelayWorkspace(workspace)
     this.setLocal('relayWorkspace', record ? { id: record.id, createdAt: record.createdAt } : undefined)
   }
 
   clearRelayWorkspace = (): void => {
+    this.refresh()
     this.setLocal('relayWorkspace', undefined)
   }
 
+  /** API-10: the stored record as it is, as Pear returns it. */
   getRelayWorkspaceRecord = (): RelayWorkspaceRecord | undefined => {
-    return normalizeRelayWorkspace(this.local.relayWorkspace)
+    this.refresh()
+    return structuredClone(this.local.relayWorkspace) as RelayWorkspaceRecord | undefined
   }
 
   setRelayWorkspaceRecord = (record: RelayWorkspaceRecord | null): void => {
+    this.refresh()
     this.setLocal('relayWorkspace', normalizeRelayWorkspace(record))
   }
 
   addProject = (name: string, rootPath: string): Project => {
     this.assertWritable()
+    this.refresh()
     const id = this.newId()
     const project: Project = {
       id,
@@ -289,20 +346,32 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
 
   removeProject = (id: string): void => {
     this.assertWritable()
+    this.refresh()
     if (this.model.getProject(id)) this.model.removeProject(id)
     if (this.local.projects[id]) {
       delete this.local.projects[id]
       this.touchLocal('projects')
     }
+    // Pear's filter removes every entry with the id, duplicates too (PEAR-14).
+    const duplicates = this.local.duplicates.filter((entry) => !(isRecord(entry.entry) && entry.entry.id === id))
+    if (duplicates.length !== this.local.duplicates.length) this.setDuplicates(duplicates, 'removeProject')
     if (this.local.activeProjectId === id) this.setLocal('activeProjectId', null)
   }
 
   setActiveProject = (id: string | null): void => {
-    this.setLocal('activeProjectId', id)
+    this.refresh()
+    // API-12: Pear writes any value here and its next load then reads the whole file as
+    // empty; Orchard takes a string or null (undefined is null, as in Pear's file).
+    if (id !== undefined && id !== null && typeof id !== 'string') {
+      this.report('bad-argument', `setActiveProject was given ${describeValue(id)}, not a project id or null; the active project was left as it is`)
+      return
+    }
+    this.setLocal('activeProjectId', id ?? null)
   }
 
   addProjectChannel = (projectId: string, channelName: string): void => {
     this.assertWritable()
+    this.refresh()
     const project = this.model.getProject(projectId)
     const normalized = normalizeChannelName(channelName)
     if (project && normalized && !project.channels.includes(normalized)) this.model.addChannel(projectId, normalized)
@@ -310,12 +379,16 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
 
   removeProjectChannel = (projectId: string, channelName: string): void => {
     this.assertWritable()
+    this.refresh()
     const project = this.model.getProject(projectId)
-    if (project) this.model.removeChannel(projectId, normalizeChannelName(channelName))
+    // Pear slugs the name before it looks at the project: a non-string throws either way.
+    const normalized = normalizeChannelName(channelName)
+    if (project) this.model.removeChannel(projectId, normalized)
   }
 
   setProjectChannelPeople = (projectId: string, channelName: string, people: string[]): string[] => {
     this.assertWritable()
+    this.refresh()
     const project = this.model.getProject(projectId)
     const normalized = normalizeChannelName(channelName)
     if (!project || !normalized || !project.channels.includes(normalized)) return []
@@ -325,14 +398,16 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   }
 
   findProjectsWithPath = (rootPath: string): Array<{ id: string; name: string }> => {
+    this.refresh()
     const normalizedRootPath = resolve(rootPath)
-    return this.currentProjects()
+    return withDuplicates(this.currentProjects(), this.local.duplicates)
       .filter((project) => project.roots.some((root) => resolve(root.path) === normalizedRootPath))
       .map((project) => ({ id: project.id, name: project.name }))
   }
 
   addProjectRoot = (projectId: string, rootPath: string, name?: string): ProjectRoot => {
     this.assertWritable()
+    this.refresh()
     const project = this.currentProject(projectId)
     if (!project) throw new Error(PROJECT_NOT_FOUND)
     const existing = project.roots.find((root) => root.path === rootPath)
@@ -344,6 +419,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
 
   removeProjectRoot = (projectId: string, rootId: string): void => {
     this.assertWritable()
+    this.refresh()
     const project = this.currentProject(projectId)
     if (!project) return
     if (project.roots.length <= 1) throw new Error(LAST_ROOT)
@@ -352,19 +428,24 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
 
   addProjectIntegration = (projectId: string, name: string, type = 'custom'): ProjectIntegration => {
     this.assertWritable()
+    this.refresh()
     if (!this.model.getProject(projectId)) throw new Error(PROJECT_NOT_FOUND)
-    const integration = ProjectIntegrationSchema.parse({ id: this.newId(), name, type })
+    // Parsed without an id, as Pear does, so the keys come out in Pear's order (name,
+    // type, id: a diff-friendly file); the id is then this store's.
+    const integration: ProjectIntegration = { ...ProjectIntegrationSchema.parse({ name, type }), id: this.newId() }
     this.model.addIntegration(projectId, integration)
     return integration
   }
 
   removeProjectIntegration = (projectId: string, integrationId: string): void => {
     this.assertWritable()
+    this.refresh()
     if (this.model.getProject(projectId)) this.model.removeIntegration(projectId, integrationId)
   }
 
   updateProject = (id: string, update: Partial<Project>): void => {
     this.assertWritable()
+    this.refresh()
     if (!this.model.getProject(id)) return
     this.model.transact(() => {
       if (typeof update.name === 'string' && update.name.trim()) this.model.setField(id, 'name', update.name.trim())
@@ -437,6 +518,31 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     return shared ? viewProject(shared, this.local.projects[id]) : undefined
   }
 
+  /** FILE-12: another process's write to projects.json is merged before any answer. */
+  private refresh(): void {
+    this.writer?.checkDisk()
+  }
+
+  /** PEAR-14: the entries kept beside the doc because an earlier entry has their id. */
+  private setDuplicates(next: DuplicateEntry[], where: 'saveStore' | 'removeProject' | 'file'): void {
+    if (canonicalJson(next) === canonicalJson(this.local.duplicates)) return
+    const known = new Set(this.local.duplicates.map((entry) => canonicalJson(entry.entry)))
+    const fresh = next.filter((entry) => !known.has(canonicalJson(entry.entry)))
+    this.local.duplicates = next
+    if (where !== 'file') this.touchLocal('duplicates')
+    if (fresh.length > 0 && where !== 'removeProject') this.reportDuplicates(fresh)
+  }
+
+  private reportDuplicates(entries: DuplicateEntry[]): void {
+    const ids = [...new Set(entries.map((entry) => (entry.entry as { id: string }).id))]
+    this.report(
+      'duplicate-ids',
+      `${entries.length} project entr${entries.length === 1 ? 'y has' : 'ies have'} the id of an earlier project (${ids.join(', ')}). ` +
+        'Pear shows both, and so does this store; only the first is shared with the workspace, the others stay in this file as they are. ' +
+        'Give each project its own id to share it'
+    )
+  }
+
   private assertWritable(): void {
     if (this.frozen) throw new ReadOnlyWorkspaceError(this.frozen.reason)
   }
@@ -453,13 +559,19 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   }
 
   private handleModelChange(change: WorkspaceChange): void {
-    this.writer?.markDirty()
+    // FILE-14: what came from the file is in the file; only other changes need a save.
+    if (change.origin !== FILE_ORIGIN) this.writer?.markDirty()
     if (change.local && change.origin !== FILE_ORIGIN) return
     this.emit('change', [{ projectIds: change.projectIds, source: change.origin === FILE_ORIGIN ? 'file' : 'remote' }])
   }
 
   private render(): string {
-    const projects = this.currentProjects()
+    // PEAR-5: a project that stores no channel is written with `channels: []`, as Pear
+    // writes it after its last channel is removed; every reader shows `general`.
+    const shared = this.currentProjects().map((project) =>
+      this.model.hasImplicitChannels(project.id) ? { ...project, channels: [] } : project
+    )
+    const projects = withDuplicates(shared, this.local.duplicates)
     this.diskProjects = projects
     return renderSnapshot({
       projects,
@@ -563,6 +675,15 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       base = mode === 'merge' ? this.diskProjects : []
     }
     this.adoptLocal(snapshot.local, mode, { withProjects: true })
+    if (mode === 'load' || !this.dirtyLocal.has('duplicates')) {
+      const duplicates = findDuplicates(snapshot.projects)
+      if (mode === 'load') {
+        this.local.duplicates = duplicates
+        if (duplicates.length > 0) this.reportDuplicates(duplicates)
+      } else {
+        this.setDuplicates(duplicates, 'file')
+      }
+    }
 
     if (base) this.importPlain(base, snapshot.projects, mode)
     this.diskProjects = snapshot.projects
@@ -585,10 +706,15 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       const parsed = parseProject(raw)
       return parsed.ok ? [parsed.project] : []
     })
+    const before = Y.getState(this.doc.store, this.doc.clientID)
     const result = this.model.transact(
       () => applyProjectsDiff(this.model, this.local, baseProjects, target, (id) => this.currentProject(id)),
       FILE_ORIGIN
     )
+    // Merged from another process's plain write, these edits are new items only this
+    // replica holds: they are saved, or a restart would make them again as other items
+    // (and a removal of one copy would not remove the other).
+    if (mode === 'merge' && Y.getState(this.doc.store, this.doc.clientID) > before) this.writer?.markDirty()
     if (result.localChanged) this.touchLocal('projects')
     if (result.rejected.length > 0) {
       // PEAR-12: Pear drops these and its next save deletes them; Orchard keeps them.
@@ -665,4 +791,54 @@ function cloneLocal(state: LocalProjectState | undefined): LocalProjectState | u
 /** Pear's store API bound to a projects.json (and optionally a shared doc). */
 export function createPearStore(options: PearStoreOptions = {}): PearStore {
   return new PearStore(options)
+}
+
+/**
+ * PEAR-14: the valid entries whose id an earlier valid entry has, with their positions.
+ * Ids are counted first, so only the few entries that share one are parsed.
+ */
+function findDuplicates(projects: readonly unknown[]): DuplicateEntry[] {
+  const counts = new Map<string, number>()
+  for (const raw of projects) {
+    if (isRecord(raw) && typeof raw.id === 'string') counts.set(raw.id, (counts.get(raw.id) ?? 0) + 1)
+  }
+  if (![...counts.values()].some((count) => count > 1)) return []
+  const seen = new Set<string>()
+  const out: DuplicateEntry[] = []
+  for (const [index, raw] of projects.entries()) {
+    if (!isRecord(raw) || typeof raw.id !== 'string' || (counts.get(raw.id) ?? 0) < 2) continue
+    if (!parseProject(raw).ok) continue
+    if (seen.has(raw.id)) out.push({ index, entry: structuredClone(raw) })
+    else seen.add(raw.id)
+  }
+  return out
+}
+
+/** PEAR-14: the projects with the duplicate entries back where Pear shows them. */
+function withDuplicates<T extends Readonly<Project>>(projects: readonly T[], duplicates: readonly DuplicateEntry[]): ReadonlyArray<T | Project> {
+  if (duplicates.length === 0) return projects
+  const out: Array<T | Project> = [...projects]
+  for (const { index, entry } of [...duplicates].sort((a, b) => a.index - b.index)) {
+    const parsed = parseProject(entry)
+    if (parsed.ok) out.splice(Math.min(index, out.length), 0, parsed.project)
+  }
+  return out
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`
+  return `a ${typeof value}`
+}
+
+/** FILE-14: the workspace id every process gives a legacy file with this text. */
+function legacyWorkspaceId(text: string): string {
+  const hex = createHash('sha256').update(`orchard-legacy-workspace\u0000${text}`).digest('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-b${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+}
+
+/** FILE-14: the Yjs client every process imports the plain part of a file with this text as (never 0). */
+function importClientId(text: string): number {
+  return createHash('sha256').update(`orchard-legacy-client\u0000${text}`).digest().readUInt32BE(0) || 1
 }

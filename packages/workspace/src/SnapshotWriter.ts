@@ -5,7 +5,8 @@
  * It knows nothing about Yjs: the owner supplies `merge` and `render`.
  */
 import { statSync } from 'node:fs'
-import { readTextIfExists, withFileLock, writeAtomic } from './file-io.js'
+import { dirname } from 'node:path'
+import { nodeDurableFs, readTextIfExists, withFileLock, writeAtomic, type DurableFs, type LockOptions } from './file-io.js'
 
 export interface SnapshotWriterOptions {
   /** Called under the lock with the file's current text, if it differs from what we last saw. */
@@ -17,6 +18,9 @@ export interface SnapshotWriterOptions {
   delayMs?: number
   /** Upper bound on how long a stream of changes can postpone a save. */
   maxDelayMs?: number
+  /** The file-system steps of a durable write (tests watch or stop them). */
+  fs?: DurableFs
+  lock?: LockOptions
 }
 
 export class SnapshotWriter {
@@ -37,6 +41,25 @@ export class SnapshotWriter {
     this.path = path
     this.options = options
     this.lastSeenText = initialText
+    if (initialText !== undefined) this.lastStat = statKey(path)
+  }
+
+  /**
+   * FILE-12: if another process replaced the file since we last read or wrote it, merge
+   * it now (synchronously, so the caller's answer includes it). A stat per call; the
+   * file is read only when its identity changed. Safe while our own save runs: writes are
+   * atomic renames, so this reads the file before or after it, and merging our own
+   * output changes nothing.
+   */
+  checkDisk(): void {
+    if (this.closed) return
+    const now = statKey(this.path)
+    if (now === null || now === this.lastStat) return
+    const disk = readTextIfExists(this.path)
+    this.lastStat = now
+    if (disk === undefined || disk === this.lastSeenText) return
+    this.lastSeenText = disk
+    this.options.merge(disk)
   }
 
   /** Notes that something changed; a save follows after the debounce delay. */
@@ -100,19 +123,25 @@ export class SnapshotWriter {
     let seq = this.changeSeq
     this.firstPendingAt = 0
     try {
+      const fs = this.options.fs ?? nodeDurableFs
+      // The lock lives beside the file, so its folder must exist first (FILE-13).
+      await fs.mkdir(dirname(this.path))
       await withFileLock(this.path, async () => {
         // Re-reading a 10 MB file costs more than a stat; read only if it changed since our write.
         if (this.lastStat === null || this.lastStat !== statKey(this.path)) {
           const disk = readTextIfExists(this.path)
-          if (disk !== undefined && disk !== this.lastSeenText) this.options.merge(disk)
+          if (disk !== undefined && disk !== this.lastSeenText) {
+            this.lastSeenText = disk
+            this.options.merge(disk)
+          }
         }
         // Everything changed up to here, the merge included, is in this render.
         seq = this.changeSeq
         const text = this.options.render()
-        await writeAtomic(this.path, text)
+        await writeAtomic(this.path, text, fs)
         this.lastSeenText = text
         this.lastStat = statKey(this.path)
-      })
+      }, this.options.lock)
       this.savedSeq = Math.max(this.savedSeq, seq)
       this.options.onSaved?.()
       this.settle(null)

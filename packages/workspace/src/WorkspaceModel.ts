@@ -217,9 +217,18 @@ export class WorkspaceModel extends ObservableV2<WorkspaceModelEvents> {
    */
   addChannel(id: string, channel: string): void {
     this.edit(id, (parts) => {
+      // PEAR-5: a project with no channels has the implicit `general` (and may have
+      // people on it); adding one keeps it, as Pear's load-push-save does.
+      if (parts.channels.length === 0 && channel !== IMPLICIT_CHANNEL) parts.channels.push([IMPLICIT_CHANNEL])
       parts.channels.push([channel])
       parts.map.delete(PREFIX.people + channel)
     })
+  }
+
+  /** PEAR-5: true if the project stores no channel, so it reads as the implicit `general`. */
+  hasImplicitChannels(id: string): boolean {
+    const map = this.parts.projects.get(id)
+    return map instanceof Y.Map && projectParts(map).channels.length === 0
   }
 
   /** MERGE-9: removing a channel also drops its people; a concurrent people set is hidden with it. */
@@ -236,6 +245,8 @@ export class WorkspaceModel extends ObservableV2<WorkspaceModelEvents> {
   /** MERGE-10: a channel's people list is one value; concurrent sets keep the last writer's. */
   setChannelPeople(id: string, channel: string, people: string[]): void {
     this.edit(id, (parts) => {
+      // Pear saves the implicit `general` as a real channel with its people (PEAR-5).
+      if (parts.channels.length === 0 && channel === IMPLICIT_CHANNEL && people.length > 0) parts.channels.push([IMPLICIT_CHANNEL])
       if (people.length === 0) parts.map.delete(PREFIX.people + channel)
       else parts.map.set(PREFIX.people + channel, [...people])
     })
@@ -362,6 +373,9 @@ export class WorkspaceModel extends ObservableV2<WorkspaceModelEvents> {
     return undefined
   }
 }
+
+/** The channel a project without channels reads as (PEAR-5). */
+const IMPLICIT_CHANNEL = 'general'
 
 function integrationMap(integration: ProjectIntegration): Y.Map<unknown> {
   const map = new Y.Map<unknown>()

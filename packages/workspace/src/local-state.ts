@@ -5,26 +5,41 @@
  * quarantined because Pear's rules reject them.
  */
 import { dedupeRoots, type SharedProject } from './project-view.js'
-import type { Project, ProjectCloudAgent, RelayWorkspaceRecord } from './types.js'
+import type { Project, ProjectCloudAgent } from './types.js'
 
 export interface LocalProjectState {
   /** rootId -> this machine's path, where it differs from the path as created. */
   roots?: Record<string, string>
-  cloudAgent?: ProjectCloudAgent
+  /** Pear keeps `cloudAgent: null` as written, so null is a value here, not an absence. */
+  cloudAgent?: ProjectCloudAgent | null
+}
+
+/** A project entry whose id an earlier entry of projects.json already has (Pear shows both). */
+export interface DuplicateEntry {
+  /** Its position in the `projects` array, where Pear would show it. */
+  index: number
+  /** The entry as found, kept whole. */
+  entry: unknown
 }
 
 export interface LocalState {
   activeProjectId: string | null
-  relayWorkspace?: RelayWorkspaceRecord
+  /** As found in the file or given by the caller: Pear returns it raw (API-10). */
+  relayWorkspace?: unknown
   projects: Record<string, LocalProjectState>
   /** Top-level keys of projects.json that Pear's shape does not name; kept verbatim. */
   topLevel: Record<string, unknown>
   /** Project entries Pear's rules reject, kept verbatim so a save never loses them (PEAR-12). */
   quarantine: unknown[]
+  /**
+   * PEAR-14: entries whose id repeats an earlier project's. The doc holds one project per
+   * id, so the extra ones stay here, whole, and are shown where Pear shows them.
+   */
+  duplicates: DuplicateEntry[]
 }
 
 export function emptyLocalState(): LocalState {
-  return { activeProjectId: null, projects: {}, topLevel: {}, quarantine: [] }
+  return { activeProjectId: null, projects: {}, topLevel: {}, quarantine: [], duplicates: [] }
 }
 
 /**
@@ -33,7 +48,7 @@ export function emptyLocalState(): LocalState {
  * callers `cloneProject` of it.
  */
 export function viewProject(shared: SharedProject, local: LocalProjectState | undefined): Readonly<Project> {
-  if (!local || (!local.cloudAgent && (!local.roots || Object.keys(local.roots).length === 0))) return shared
+  if (!local || (local.cloudAgent === undefined && (!local.roots || Object.keys(local.roots).length === 0))) return shared
   const overlay = local.roots
   const roots = overlay ? dedupeRoots(shared.roots.map((root) => ({ ...root, path: overlay[root.id] ?? root.path }))) : shared.roots
   let rootPath = shared.rootPath
@@ -42,7 +57,7 @@ export function viewProject(shared: SharedProject, local: LocalProjectState | un
     if (primary) rootPath = overlay[primary.id] ?? rootPath
   }
   const out: Project = { ...(shared as Project), rootPath, roots }
-  if (local.cloudAgent) out.cloudAgent = local.cloudAgent
+  if (local.cloudAgent !== undefined) out.cloudAgent = local.cloudAgent
   return out
 }
 

@@ -13,6 +13,8 @@ import { isRecord, normalizeChannelName, normalizeChannels, normalizePeopleList 
 // Kept here too so Pear-rule callers import one module; they live in channel-rules.ts so the
 // read path (project-view, WorkspaceModel) has no node: imports and runs in a browser.
 export { isRecord, normalizeChannelName, normalizeChannels, normalizePeopleList }
+import { canonicalJson } from './canonical-json.js'
+export { canonicalJson }
 
 /** The root name Pear's loader derives from a path (schemas/project.ts). */
 export function schemaRootName(path: string): string {
@@ -150,7 +152,9 @@ export const ProjectSchema = z
       ...value,
       id: value.id,
       name: value.name,
-      relayWorkspaceId: value.relayWorkspaceId?.trim() || value.id,
+      // PEAR-1: Pear defaults to the id untrimmed, then trims it on its next load of the
+      // file it wrote; Orchard gives that settled value at once, so every load agrees.
+      relayWorkspaceId: value.relayWorkspaceId?.trim() || value.id.trim() || value.id,
       rootPath,
       roots,
       channels,
@@ -187,23 +191,4 @@ export function normalizeRelayWorkspace(value: unknown): RelayWorkspaceRecord | 
     ...(apiUrl ? { apiUrl } : {}),
     ...(authKey ? { authKey } : {})
   }
-}
-
-
-/** JSON with object keys sorted: equal values give equal strings on every replica. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value))
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys)
-  if (isRecord(value)) {
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value).sort()) {
-      const entry = value[key]
-      if (entry !== undefined) out[key] = sortKeys(entry)
-    }
-    return out
-  }
-  return value
 }

@@ -7,6 +7,7 @@
 import * as Y from 'yjs'
 import { KNOWN_PROJECT_KEYS, PREFIX, PROJECT_KEY, projectParts, type RootRecord } from './doc-layout.js'
 import { isRecord, normalizeChannels, normalizePeopleList } from './channel-rules.js'
+import { canonicalJson } from './canonical-json.js'
 import type { Project, ProjectHost, ProjectIntegration, ProjectRoot } from './types.js'
 
 /** A project as the shared doc holds it: root paths as created, no machine-local fields. */
@@ -25,7 +26,7 @@ export function readProject(id: string, map: Y.Map<unknown>): SharedProject | nu
   const project: Project = {
     id,
     name,
-    relayWorkspaceId: nonEmptyString(map.get(PROJECT_KEY.relayWorkspaceId)) ?? id,
+    relayWorkspaceId: nonEmptyString(map.get(PROJECT_KEY.relayWorkspaceId)) ?? (id.trim() || id),
     rootPath: resolveRootPath(stringOr(map.get(PROJECT_KEY.rootPath), ''), roots, records),
     roots,
     channels,
@@ -59,14 +60,16 @@ export function liveRoots(records: RootRecord[], isRemoved: (rootId: string) => 
   return dedupeRoots(chosen.map((root) => ({ id: root.id, name: root.name, path: root.path })))
 }
 
+/**
+ * PEAR-3: first root of each path wins. Two roots with one id but different paths are
+ * both kept, as Pear keeps them (PEAR-14).
+ */
 export function dedupeRoots(roots: ProjectRoot[]): ProjectRoot[] {
   const paths = new Set<string>()
-  const ids = new Set<string>()
   const out: ProjectRoot[] = []
   for (const root of roots) {
-    if (paths.has(root.path) || ids.has(root.id)) continue
+    if (paths.has(root.path)) continue
     paths.add(root.path)
-    ids.add(root.id)
     out.push(root)
   }
   return out
@@ -94,6 +97,11 @@ function readChannelPeople(map: Y.Map<unknown>, channels: string[]): Record<stri
   return out
 }
 
+/**
+ * PEAR-14: two integrations with one id are both shown, as Pear shows them; only an
+ * identical copy (the same add arriving twice, e.g. two replicas importing one edit)
+ * reads once.
+ */
 function readIntegrations(array: Y.Array<Y.Map<unknown>>): ProjectIntegration[] {
   const seen = new Set<string>()
   const out: ProjectIntegration[] = []
@@ -102,10 +110,13 @@ function readIntegrations(array: Y.Array<Y.Map<unknown>>): ProjectIntegration[] 
     const value = entry.toJSON() as Record<string, unknown>
     const id = value.id
     const name = value.name
-    if (typeof id !== 'string' || !id || seen.has(id)) continue
+    if (typeof id !== 'string' || !id) continue
     if (typeof name !== 'string' || !name) continue
-    seen.add(id)
-    out.push({ ...value, id, name, type: nonEmptyString(value.type) ?? 'custom' })
+    const integration: ProjectIntegration = { ...value, id, name, type: nonEmptyString(value.type) ?? 'custom' }
+    const identity = canonicalJson(integration)
+    if (seen.has(identity)) continue
+    seen.add(identity)
+    out.push(integration)
   }
   return out
 }

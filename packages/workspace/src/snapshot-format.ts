@@ -37,7 +37,7 @@ export interface OrchardSection {
   update: string
   viewHash: string
   localRoots: Record<string, Record<string, string>>
-  localFields: Record<string, { cloudAgent?: ProjectCloudAgent }>
+  localFields: Record<string, { cloudAgent?: ProjectCloudAgent | null }>
   quarantine: unknown[]
 }
 
@@ -69,7 +69,7 @@ export function parseSnapshot(text: string): ParseOutcome {
   if (!isRecord(raw)) return { ok: false, error: 'its top level is not a JSON object' }
 
   const problems: string[] = []
-  const local: LocalState = { activeProjectId: null, projects: {}, topLevel: {}, quarantine: [] }
+  const local: LocalState = { activeProjectId: null, projects: {}, topLevel: {}, quarantine: [], duplicates: [] }
   let projects: unknown[] = []
   let projectsProblem: string | undefined
   if (Array.isArray(raw.projects)) projects = raw.projects
@@ -99,7 +99,7 @@ export function parseSnapshot(text: string): ParseOutcome {
         ;(local.projects[projectId] ??= {}).roots = { ...roots }
       }
       for (const [projectId, fields] of Object.entries(section.localFields)) {
-        if (fields.cloudAgent) (local.projects[projectId] ??= {}).cloudAgent = fields.cloudAgent
+        if (isRecord(fields) && fields.cloudAgent !== undefined) (local.projects[projectId] ??= {}).cloudAgent = fields.cloudAgent
       }
     }
   }
@@ -151,7 +151,7 @@ export function renderSnapshot(input: SnapshotInput): string {
   const localFields: OrchardSection['localFields'] = {}
   for (const [projectId, state] of Object.entries(local.projects) as Array<[string, LocalProjectState]>) {
     if (state.roots && Object.keys(state.roots).length > 0) localRoots[projectId] = state.roots
-    if (state.cloudAgent) localFields[projectId] = { cloudAgent: state.cloudAgent }
+    if (state.cloudAgent !== undefined) localFields[projectId] = { cloudAgent: state.cloudAgent }
   }
   // The projects are stringified once: that text is both what is written and what is hashed.
   const projectsText = JSON.stringify(input.projects, null, 2)
@@ -169,7 +169,7 @@ export function renderSnapshot(input: SnapshotInput): string {
   const file: Record<string, unknown> = {
     projects: PROJECTS_PLACEHOLDER,
     activeProjectId: local.activeProjectId,
-    ...(local.relayWorkspace ? { relayWorkspace: local.relayWorkspace } : {}),
+    ...(local.relayWorkspace !== undefined ? { relayWorkspace: local.relayWorkspace } : {}),
     ...local.topLevel,
     orchard
   }

@@ -8,7 +8,7 @@
  * Fields the caller did not touch are not written, so concurrent edits to them survive.
  */
 import { canonicalJson, isRecord, parseProject } from './pear-rules.js'
-import type { LocalState } from './local-state.js'
+import type { DuplicateEntry, LocalState } from './local-state.js'
 import { KNOWN_PROJECT_KEYS, SCALAR_FIELDS, type RootRecord } from './doc-layout.js'
 import type { NewProjectRecord, WorkspaceModel } from './WorkspaceModel.js'
 import type { JsonValue, Project, ProjectIntegration } from './types.js'
@@ -18,6 +18,8 @@ export interface DiffResult {
   rejected: Array<{ raw: unknown; reason: string }>
   /** True if machine-local state (overlays, cloud agents) changed. */
   localChanged: boolean
+  /** PEAR-14: valid entries whose id an earlier entry has; the doc holds the first. */
+  duplicates: DuplicateEntry[]
 }
 
 /**
@@ -31,13 +33,13 @@ export function applyProjectsDiff(
   target: readonly unknown[],
   currentView: (id: string) => Readonly<Project> | undefined
 ): DiffResult {
-  const result: DiffResult = { rejected: [], localChanged: false }
+  const result: DiffResult = { rejected: [], localChanged: false, duplicates: [] }
   const before = new Map(base.map((project) => [project.id, project]))
   // Unchanged entries (most of a whole-store save) are recognized by their JSON and never
   // re-parsed: parsing every project is what made a 10,000-project saveStore slow.
   const unchanged = new Set<string>()
   const next = new Map<string, Readonly<Project>>()
-  for (const raw of target) {
+  for (const [index, raw] of target.entries()) {
     const id = isRecord(raw) && typeof raw.id === 'string' ? raw.id : undefined
     const was = id === undefined ? undefined : before.get(id)
     if (id !== undefined && was && !next.has(id) && JSON.stringify(raw) === jsonOf(was)) {
@@ -51,6 +53,7 @@ export function applyProjectsDiff(
       continue
     }
     if (!next.has(parsed.project.id)) next.set(parsed.project.id, parsed.project)
+    else result.duplicates.push({ index, entry: raw })
   }
   const added: Project[] = []
 
@@ -109,7 +112,7 @@ function toRecord(local: LocalState, project: Project): NewProjectRecord {
     const value = project[field]
     if (value !== undefined) scalars[field] = value as JsonValue
   }
-  if (project.cloudAgent) {
+  if (project.cloudAgent !== undefined) {
     local.projects[project.id] = { ...local.projects[project.id], cloudAgent: project.cloudAgent }
   }
   return {
@@ -188,7 +191,7 @@ function diffProject(model: WorkspaceModel, local: LocalState, was: Readonly<Pro
 
   if (!sameJson(was.cloudAgent, now.cloudAgent)) {
     const state = (local.projects[id] ??= {})
-    if (now.cloudAgent) state.cloudAgent = now.cloudAgent
+    if (now.cloudAgent !== undefined) state.cloudAgent = now.cloudAgent
     else delete state.cloudAgent
     localChanged = true
   }

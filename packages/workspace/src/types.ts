@@ -68,8 +68,8 @@ export interface Project {
   channels: string[]
   channelPeople: Record<string, string[]>
   integrations: ProjectIntegration[]
-  /** Local to this machine (see SPEC LOCAL-3): never enters the shared doc. */
-  cloudAgent?: ProjectCloudAgent
+  /** Local to this machine (see SPEC LOCAL-3): never enters the shared doc. Pear keeps a null as written. */
+  cloudAgent?: ProjectCloudAgent | null
   cloudAgentWorkspaceMode?: CloudAgentWorkspaceMode
   /** Pear's proactive-agent bindings; kept verbatim. */
   proactiveAgents?: unknown
@@ -90,6 +90,7 @@ export interface RelayWorkspaceRecord extends RelayWorkspace {
 export interface StoreData {
   projects: Project[]
   activeProjectId: string | null
+  /** Returned as found in projects.json, as Pear returns it (API-10). */
   relayWorkspace?: RelayWorkspaceRecord
   [key: string]: unknown
 }

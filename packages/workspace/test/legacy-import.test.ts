@@ -68,7 +68,8 @@ describe('legacy import', () => {
       integrations: []
     })
     expect(data.activeProjectId).toBe('pear-app')
-    expect(data.relayWorkspace).toEqual({ id: 'rw_123', createdAt: '2026-10-01T00:00:00.000Z', apiUrl: 'https://relay.example.dev', authKey: 'local-secret-never-shared' })
+    // API-10: returned as the file holds it, as Pear's loadStore returns it.
+    expect(data.relayWorkspace).toEqual(JSON.parse(fixture).relayWorkspace)
     expect(data.windowState).toEqual({ width: 1200 })
     expect(store.problems.map((problem) => problem.kind)).toEqual(['invalid-entries'])
     expect(store.problems[0]!.message).toMatch(/2 project entries/)
@@ -86,7 +87,9 @@ describe('legacy import', () => {
     await store.close()
     const reopened = new PearStore({ file, logger: recordingLogger() })
     expect(reopened.loadStore()).toEqual(data)
-    expect(reopened.problems).toEqual([])
+    // Nothing changed, so nothing rewrote the file (FILE-14): it still holds the rejected
+    // entries, and says so again, pointing at the copy made the first time.
+    expect(reopened.problems).toEqual([expect.objectContaining({ kind: 'invalid-entries', preservedAt: store.problems[0]!.preservedAt })])
     await reopened.close()
   })
 })

@@ -5,10 +5,10 @@
  * start the same agent twice and a stop is safe from anywhere.
  */
 import { REFUSALS, can } from '@orchard/protocol'
-import { canonicalJson } from '@orchard/workspace'
 import type { AgentRecord } from '../control/ControlDoc.js'
 import type { RoomPeer } from '../connection/types.js'
 import { randomId } from '../auth/tokens.js'
+import { availableAgentName, spawnCoalesceKey } from './agent-names.js'
 import { RpcError } from '../rpc/RpcError.js'
 import type { WorkspaceRoom } from '../WorkspaceRoom.js'
 import type { HostRequests } from './HostRequests.js'
@@ -25,7 +25,6 @@ export interface SpawnParams {
 }
 
 const LIVE = new Set(['spawning', 'running', 'stopping'])
-const NAME_LIMIT = 1_000
 
 export class AgentCoordinator {
   private readonly inFlight = new Map<string, Promise<AgentRecord>>()
@@ -70,7 +69,7 @@ export class AgentCoordinator {
       const existing = [...this.room.control.agents.values()].find((agent) => agent.key === params.key && agent.projectId === params.projectId && agent.status !== 'failed' && agent.status !== 'stopped')
       if (existing) return Promise.resolve(existing)
     }
-    const coalesce = params.key ? `key\u0000${params.projectId}\u0000${params.key}` : `spawn\u0000${params.projectId}\u0000${params.name}\u0000${canonicalJson(params.options ?? null)}\u0000${params.onExisting ?? 'suffix'}`
+    const coalesce = params.key ? `key\u0000${params.projectId}\u0000${params.key}` : spawnCoalesceKey(params.projectId, params.name, params.options, params.onExisting ?? 'suffix')
     const pending = this.inFlight.get(coalesce)
     if (pending) return pending
     const started = this.doSpawn(peer, params).finally(() => this.inFlight.delete(coalesce))
@@ -181,14 +180,9 @@ export class AgentCoordinator {
   }
 }
 
-/** SPAWN-3: alice, alice-2, alice-3, ... the first not taken. */
+/** SPAWN-3: alice, alice-2, alice-3, ... the first not taken; `alice-2` taken gives `alice-3` (agent-names.ts). */
 export function freeName(requested: string, taken: ReadonlySet<string>): string {
-  if (!taken.has(requested)) return requested
-  for (let n = 2; n < NAME_LIMIT; n++) {
-    const candidate = `${requested}-${n}`
-    if (!taken.has(candidate)) return candidate
-  }
-  throw new RpcError('conflict', `Too many agents named "${requested}" are running; stop some first.`)
+  return availableAgentName(requested, taken)
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
