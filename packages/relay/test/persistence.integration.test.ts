@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { RelayProvider, webSocketTransport } from '@orchard/client'
 import * as Y from 'yjs'
 import { MemoryStorage, RelayCore } from '@orchard/relay'
-import { eventually, memoryTransport } from '@orchard/relay/testing'
+import { eventually } from '@orchard/relay/testing'
+import { memoryTransport } from './harness/memory-transport.js'
 import { startRelayProcess } from './harness/relay-process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'orchard-durability-'))
