@@ -106,7 +106,7 @@ describe('loading and unloading', () => {
     writer.destroy()
     await eventually(() => core.loadedRooms === 0, { what: 'unload' })
     await eventually(async () => (await storage.loadDoc(`${workspace.id}/workspace`))?.updates.length === 1, { what: 'compacted to one update' })
-    expect(core.metricsText()).toContain('orchard_docs_loaded 0')
+    expect(await core.metricsText()).toContain('orchard_docs_loaded 0')
     const reader = new RelayProvider({ transport: memoryTransport(core), credential, instanceId: 'r', docs: { workspace: new Y.Doc() } })
     await reader.whenSynced()
     expect((reader.docs.workspace as Y.Doc).getMap('m').toJSON()).toEqual(expected)
