@@ -91,12 +91,18 @@ export async function runRelay(options: RelayOptions): Promise<number> {
   }
 
   await new Promise<void>((resolve) => {
+    let stopping = false
     const stop = (signal: string) => {
+      // A package manager forwards the terminal's Ctrl-C to us a second time (pnpm does):
+      // repeats are ignored, or the second one would kill the process mid-store and the
+      // script would end in "ELIFECYCLE Command failed".
+      if (stopping) return
+      stopping = true
       if (!options.json) console.log(`\n${signal}: storing everything and stopping...`)
       void server.close().then(() => resolve())
     }
-    process.once('SIGINT', () => stop('SIGINT'))
-    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.on('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
   })
   return 0
 }
