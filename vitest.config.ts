@@ -14,7 +14,7 @@ export default defineConfig({
   resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] },
   ssr: { resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests spawn relays and child processes; two cores in CI.
