@@ -66,7 +66,7 @@ async function once(): Promise<{ startMs: number; rssMiB: number; inviteMs: numb
   }
 }
 
-const samples = []
+const samples: Array<{ startMs: number; rssMiB: number; inviteMs: number }> = []
 for (let run = 0; run < runs; run++) samples.push(await once())
 const row = (pick: (sample: (typeof samples)[number]) => number) => median(samples.map(pick)).toFixed(0)
 console.log(`orchard CLI, ${values.label}: \`${values.cli}\`, median of ${runs}, node ${process.version}`)
