@@ -43,7 +43,7 @@ describe('durability', () => {
         }
       }, 1)
       // The kill lands at a random moment after the relay has acknowledged something.
-      await eventually(() => writer.ackedUpdates() > 0, { what: 'a first acknowledgement', timeoutMs: 20_000 })
+      await eventually(() => writer.ackedUpdates() >= (seqOf[1] ?? Infinity), { what: 'a first acknowledgement of the storm', timeoutMs: 20_000 })
       await new Promise((resolve) => setTimeout(resolve, delay))
       const ackedBeforeKill = writer.ackedUpdates()
       await relay.kill()

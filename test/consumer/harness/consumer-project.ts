@@ -18,6 +18,9 @@ const run = promisify(execFile)
 /** The environment of every program run in the consumer: the monorepo's source condition removed. */
 export function consumerEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env }
+  // Not the monorepo's: no source condition, and none of the npm_/pnpm_ settings a
+  // `pnpm test` run exports (npm warns about pnpm-only ones).
+  for (const key of Object.keys(env)) if (/^(npm|pnpm)_/i.test(key)) delete env[key]
   delete env.NODE_OPTIONS
   delete env.VITEST
   delete env.VITEST_WORKER_ID

@@ -39,6 +39,10 @@ export async function runRelay(options: RelayOptions): Promise<number> {
   const dataExisted = existsSync(options.data)
   mkdirSync(dirname(options.data), { recursive: true })
 
+  // Listen for Ctrl-C / SIGTERM before anything starts: until a listener exists the default
+  // action kills the process, so a signal sent right after the JSON line (or during
+  // start-up) would skip the graceful stop.
+  const stopSignal = waitForStopSignal()
   const log = createLogger(options.logLevel)
   // Doc writes (and their fsyncs) on a worker thread, off the event loop (STORE-SQL-8).
   const storage = new ThreadedSqliteStorage({ path: options.data, durability: options.durability })
@@ -90,20 +94,9 @@ export async function runRelay(options: RelayOptions): Promise<number> {
     printBanner(options, url, workspaceId, owner, invites)
   }
 
-  await new Promise<void>((resolve) => {
-    let stopping = false
-    const stop = (signal: string) => {
-      // A package manager forwards the terminal's Ctrl-C to us a second time (pnpm does):
-      // repeats are ignored, or the second one would kill the process mid-store and the
-      // script would end in "ELIFECYCLE Command failed".
-      if (stopping) return
-      stopping = true
-      if (!options.json) console.log(`\n${signal}: storing everything and stopping...`)
-      void server.close().then(() => resolve())
-    }
-    process.on('SIGINT', () => stop('SIGINT'))
-    process.on('SIGTERM', () => stop('SIGTERM'))
-  })
+  const signal = await stopSignal
+  if (!options.json) console.log(`\n${signal}: storing everything and stopping...`)
+  await server.close()
   return 0
 }
 
@@ -128,3 +121,20 @@ function printBanner(options: RelayOptions, url: string, workspaceId: string, ow
   console.log(`Health: ${http}/healthz   Metrics: ${http}/metrics   Stop: Ctrl-C`)
 }
 
+/**
+ * Resolves with the first SIGINT or SIGTERM. Repeats are ignored: a package manager forwards
+ * the terminal's Ctrl-C a second time (pnpm does), and a second default-action signal would
+ * kill the relay mid-store, ending `pnpm start` in "ELIFECYCLE Command failed".
+ */
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let stopping = false
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return
+      stopping = true
+      resolve(signal)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+}
