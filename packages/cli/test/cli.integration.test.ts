@@ -14,7 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'orchard-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('orchard relay and the management commands', () => {
-  it('[CLI-1] first start creates the demo workspace and prints credentials; management commands reach the live relay', async () => {
+  it('[CLI-1] [CLI-9] first start creates the demo workspace and prints credentials; management commands reach the live relay', async () => {
     const data = join(dir, 'demo.db')
     const relay = await startRelay(['--data', data, '--demo'])
     try {
@@ -42,9 +42,17 @@ describe('orchard relay and the management commands', () => {
       expect(await relay.stop()).toBe(0)
     }
     // A restart serves the same workspace and does not mint new invites.
-    const again = await startRelay(['--data', data])
+    const again = await startRelay(['--data', data, '--log-level', 'info'])
     expect(again.info.workspaceId).toBe(relay.info.workspaceId)
     expect(again.info.editorInvite).toBeNull()
     expect(await again.stop()).toBe(0)
+    // CLI-9: the log is pino's JSON lines on stderr; stdout held only the one JSON line.
+    const logs = again
+      .stderr()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: number; name: string; msg: string; url?: string })
+    expect(logs).toContainEqual(expect.objectContaining({ level: 30, name: 'orchard-relay', msg: 'listening', url: again.info.url }))
+    expect(again.stdout().trim().split('\n')).toHaveLength(1)
   }, 60_000)
 })
