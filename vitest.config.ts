@@ -1,8 +1,20 @@
 import { defineConfig } from 'vitest/config'
 
+// Every @orchard/* package exports its TypeScript under the `@orchard/source` condition
+// (dist/ for everyone else), so tests run on the sources with no build step. Child
+// processes the tests start (relays, instances, examples under tsx) inherit it through
+// NODE_OPTIONS. The name is scoped because plain `source` is taken: @hocuspocus/server 4
+// (a bench peer) exports its own .ts under it.
+const SOURCE = '--conditions=@orchard/source'
+if (!(process.env.NODE_OPTIONS ?? '').includes(SOURCE)) {
+  process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, SOURCE].filter(Boolean).join(' ')
+}
+
 export default defineConfig({
+  resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests spawn relays and child processes; two cores in CI.

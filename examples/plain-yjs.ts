@@ -17,7 +17,7 @@ import * as Y from 'yjs'
 import { WorkspaceSession } from '@orchard/client'
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
-const relayCli = fileURLToPath(new URL('../packages/relay/src/cli.ts', import.meta.url))
+const relayCli = fileURLToPath(new URL('../packages/cli/src/bin.ts', import.meta.url))
 /** Every wait is bounded: a step, the relay's start (node + tsx), the whole run. */
 const STEP_TIMEOUT_MS = 10_000
 const BOOT_TIMEOUT_MS = 15_000
@@ -81,7 +81,7 @@ function projectNames(doc: Y.Doc): string[] {
 }
 
 function startRelay(dataFile: string): Promise<{ child: ChildProcess; info: RelayInfo; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', relayCli, 'relay', '--json', '--demo', '--host', '127.0.0.1', '--port', '0', '--data', dataFile], {
+  const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', relayCli, 'relay', '--json', '--demo', '--host', '127.0.0.1', '--port', '0', '--data', dataFile], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -24,7 +24,7 @@ interface RelayInfo {
   viewerInvite: string
 }
 
-const relay = spawn(process.execPath, ['--import', 'tsx', 'packages/relay/src/cli.ts', 'relay', '--json', '--demo', '--port', '0', '--data', join(dir, 'relay.db')], {
+const relay = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', 'packages/cli/src/bin.ts', 'relay', '--json', '--demo', '--port', '0', '--data', join(dir, 'relay.db')], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit']
 })

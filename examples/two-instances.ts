@@ -25,7 +25,7 @@ import type { Project } from '@orchard/workspace'
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 const thisFile = fileURLToPath(import.meta.url)
-const relayCli = fileURLToPath(new URL('../packages/relay/src/cli.ts', import.meta.url))
+const relayCli = fileURLToPath(new URL('../packages/cli/src/bin.ts', import.meta.url))
 
 /** Every wait is bounded: a step, a process's start (node + tsx) and its first answer, the whole run. */
 const STEP_TIMEOUT_MS = 10_000
@@ -272,7 +272,7 @@ class Instance {
     readonly name: string,
     readonly file: string
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', thisFile, 'instance', name], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', thisFile, 'instance', name], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] })
     children.push(this.child)
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString()
@@ -321,7 +321,7 @@ class Instance {
 }
 
 function startRelay(dataFile: string): Promise<{ child: ChildProcess; info: RelayInfo; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', relayCli, 'relay', '--json', '--demo', '--host', '127.0.0.1', '--port', '0', '--data', dataFile], {
+  const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', relayCli, 'relay', '--json', '--demo', '--host', '127.0.0.1', '--port', '0', '--data', dataFile], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -28,7 +28,7 @@ export interface InstancesChild {
 
 export function startInstances(relayUrl: string, credentials: string[], prefix: string, readyTimeoutMs = 90_000): Promise<InstancesChild> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
+    const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', SCRIPT], {
       cwd: REPO_ROOT,
       env: { ...process.env, ORCHARD_RELAY_URL: relayUrl, ORCHARD_CREDENTIALS: credentials.join(','), ORCHARD_PREFIX: prefix, NODE_ENV: 'production' },
       stdio: ['pipe', 'pipe', 'pipe'],

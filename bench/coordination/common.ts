@@ -29,7 +29,7 @@ export function readCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clkTck // fields 14 (utime) and 15 (stime)
 }
 
-export const RELAY_CLI = 'packages/relay/src/cli.ts'
+export const RELAY_CLI = 'packages/cli/src/bin.ts'
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /** The last stderr lines of every relay that wrote any (the report shows them). */
@@ -60,8 +60,8 @@ export interface OrchardRelay {
 }
 
 /**
- * `node [nodeFlags] --import tsx packages/relay/src/cli.ts relay --json --port 0 --data
- * <tmp>/orchard.db --durability <d>` (what `npx tsx packages/relay/src/cli.ts relay` runs),
+ * `node [nodeFlags] --import tsx packages/cli/src/bin.ts relay --json --port 0 --data
+ * <tmp>/orchard.db --durability <d>` (what `npx tsx packages/cli/src/bin.ts relay` runs),
  * as its own process so its CPU is read from /proc/<pid>/stat. Nothing else is preloaded:
  * the relay's SQLite writer thread inherits the process's execArgv, and a preloaded .ts
  * module (bench/sync's probe.ts) does not load there. `nodeFlags` (e.g. --cpu-prof) go to
@@ -72,7 +72,7 @@ export async function startOrchardRelay(opts: { durability?: 'full' | 'normal'; 
   const durability = opts.durability ?? 'full'
   const dataDir = mkdtempSync(join(tmpdir(), 'orchard-coord-'))
   const nodeFlags = opts.nodeFlags ?? []
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', RELAY_CLI, 'relay', '--port', '0', '--data', join(dataDir, 'orchard.db'), '--json', '--durability', durability], {
+  const child = spawn(process.execPath, [...nodeFlags, '--conditions=@orchard/source', '--import', 'tsx', RELAY_CLI, 'relay', '--port', '0', '--data', join(dataDir, 'orchard.db'), '--json', '--durability', durability], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],

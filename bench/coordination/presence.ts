@@ -131,7 +131,7 @@ function peerTarget(t: Target): PresenceTarget {
 
 const orchardYws: PresenceTarget = {
   name: 'orchard-yws',
-  describe: 'Orchard relay (packages/relay/src/cli.ts relay, SQLite WAL, durability full), the same stock y-websocket BenchClients on /<workspaceId>?token=',
+  describe: 'Orchard relay (packages/cli/src/bin.ts relay, SQLite WAL, durability full), the same stock y-websocket BenchClients on /<workspaceId>?token=',
   peer: false,
   async start(n, nodeFlags) {
     const relay = await startOrchardRelay({ nodeFlags })

@@ -117,7 +117,7 @@ out.push(
   `- code: ${rev0}${revision() === rev0 ? '' : ` (changed during the run: now ${revision()})`}`,
 )
 out.push(
-  '- relay: `node --import tsx packages/relay/src/cli.ts relay --json --port 0 --data <tmp>/orchard.db` as its own process (default limits: awarenessIntervalMs 20, leaseTtlMs 30 000; `--durability full` unless a row says `normal`); its CPU is utime+stime of all its threads (SQLite writer thread included) from /proc/<pid>/stat, 10 ms ticks. A fresh relay for every row.' +
+  '- relay: `node --import tsx packages/cli/src/bin.ts relay --json --port 0 --data <tmp>/orchard.db` as its own process (default limits: awarenessIntervalMs 20, leaseTtlMs 30 000; `--durability full` unless a row says `normal`); its CPU is utime+stime of all its threads (SQLite writer thread included) from /proc/<pid>/stat, 10 ms ticks. A fresh relay for every row.' +
     (values.profile ? ` **Profiled** (--cpu-prof into ${values.profile}): figures are slower than unprofiled.` : ''),
 )
 out.push(

@@ -130,7 +130,7 @@ export async function spawnNodeServer(opts: SpawnOptions): Promise<ServerProcess
   const probeFile = join(dir, 'probe.json')
   const child = spawn(
     process.execPath,
-    [...(opts.nodeFlags ?? []), '--expose-gc', '--import', 'tsx', '--import', PROBE_URL, opts.script, ...(opts.args ?? [])],
+    [...(opts.nodeFlags ?? []), '--expose-gc', '--conditions=@orchard/source', '--import', 'tsx', '--import', PROBE_URL, opts.script, ...(opts.args ?? [])],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, ...opts.env, ORCHARD_BENCH_PROBE_FILE: probeFile, NODE_ENV: 'production' },

@@ -2,7 +2,7 @@
 // by the harness, listening on 127.0.0.1 on an ephemeral port that it reports on
 // stdout. Peers: the y-websocket server and Hocuspocus 3 and 4. Ours: 'orchard' (default
 // durability full) and 'orchard-normal' (--durability normal), one workspace per room
-// (enabled only once packages/relay/src/cli.ts exists).
+// (enabled only once packages/cli/src/bin.ts exists).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
@@ -88,7 +88,7 @@ export const hocuspocus3 = hocuspocus('hocuspocus3', 'bench/sync/servers/hocuspo
 export const hocuspocus4 = hocuspocus('hocuspocus4', 'bench/sync/servers/hocuspocus4.ts', '@hocuspocus/server 4.7.0 (stock Server, crossws), in memory, flushDelay 0')
 
 /** Overridable only to exercise this plumbing before the real CLI exists. */
-const ORCHARD_CLI = process.env.ORCHARD_BENCH_RELAY_CLI ?? 'packages/relay/src/cli.ts'
+const ORCHARD_CLI = process.env.ORCHARD_BENCH_RELAY_CLI ?? 'packages/cli/src/bin.ts'
 /**
  * Extra node flags for the orchard relay only, e.g. ORCHARD_BENCH_RELAY_NODE_FLAGS="--cpu-prof
  * --cpu-prof-dir=/tmp/prof" to profile it under the benchmark load (a profile is written
@@ -129,7 +129,7 @@ function orchardTarget(name: string, durability: 'full' | 'normal', describe: st
     async start() {
       const dataDir = mkdtempSync(join(tmpdir(), 'orchard-relay-'))
       // Started exactly like the peers: node --expose-gc --import tsx --import <probe> <script> ...
-      // i.e. `node --import tsx packages/relay/src/cli.ts relay --port 0 --data <tmpdir>/orchard.db --json`
+      // i.e. `node --import tsx packages/cli/src/bin.ts relay --port 0 --data <tmpdir>/orchard.db --json`
       // The probe's SIGUSR2 handler is the only one in the process (the relay installs SIGINT/SIGTERM only).
       const cleanup = () => rmSync(dataDir, { recursive: true, force: true })
       let p: ServerProcess

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { BrowserSession, MemorySeatStore, SessionError, type Transport } from '@orchard/client/browser'
 import { MemoryStorage, RelayCore } from '@orchard/relay'
-import { memoryTransport } from '@orchard/relay/testing'
+import { memoryTransport } from '@orchard/client/testing'
 import { installImmediate } from '../../client/src/browser/immediate.js'
 
 const open: Array<BrowserSession | RelayCore> = []

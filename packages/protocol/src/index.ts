@@ -32,3 +32,7 @@ export {
 export type { InviteToken, MemberCredential } from './tokens.js'
 export { CONTROL_KEYS } from './control-types.js'
 export type { ActivityEntry, AgentRecord, AgentStatus, ControlInstance, ControlMember, LeaseRecord } from './control-types.js'
+export { SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, decodeSyncMessage, encodeSyncMessage } from './sync-messages.js'
+export type { SyncMessage } from './sync-messages.js'
+export { decodeAwarenessUpdate, encodeAwarenessUpdate } from './awareness-codec.js'
+export type { AwarenessEntry } from './awareness-codec.js'

@@ -5,6 +5,8 @@
  *   member credential   orc_m.<workspaceId>.<memberId>.<secret>
  *   invite token        orchard-invite:<base64url JSON { v: 1, relay, workspaceId, inviteId, secret }>
  */
+import * as buffer from 'lib0/buffer'
+
 export const CREDENTIAL_PREFIX = 'orc_m.'
 export const INVITE_PREFIX = 'orchard-invite:'
 
@@ -58,12 +60,13 @@ export function isInviteToken(text: string): boolean {
   return text.trim().startsWith(INVITE_PREFIX)
 }
 
+// lib0's base64url (already a dependency, and the same code Yjs uses), not a hand-rolled copy.
 function base64url(text: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return buffer.toBase64UrlEncoded(new TextEncoder().encode(text))
 }
 
 function fromBase64url(text: string): string {
+  // lib0 decodes leniently; an invite is refused unless it is strictly base64url.
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('not base64url')
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
-  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)))
+  return new TextDecoder('utf-8', { fatal: true }).decode(buffer.fromBase64UrlEncoded(text))
 }

@@ -221,7 +221,7 @@ export class RelayCore {
     routeStreamFrame(room, peer, frame, raw)
   }
 
-  metricsText(): string {
+  metricsText(): Promise<string> {
     return this.metrics.render({ docsLoaded: this.loaded.size * 2, workspacesLoaded: this.loaded.size })
   }
 

@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { RelayProvider, webSocketTransport } from '@orchard/client'
 import * as Y from 'yjs'
 import { MemoryStorage, RelayCore } from '@orchard/relay'
-import { eventually, memoryTransport } from '@orchard/relay/testing'
+import { eventually } from '@orchard/relay/testing'
+import { memoryTransport } from './harness/memory-transport.js'
 import { startRelayProcess } from './harness/relay-process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'orchard-durability-'))
@@ -107,7 +108,7 @@ describe('loading and unloading', () => {
     writer.destroy()
     await eventually(() => core.loadedRooms === 0, { what: 'unload' })
     await eventually(async () => (await storage.loadDoc(`${workspace.id}/workspace`))?.updates.length === 1, { what: 'compacted to one update' })
-    expect(core.metricsText()).toContain('orchard_docs_loaded 0')
+    expect(await core.metricsText()).toContain('orchard_docs_loaded 0')
     const reader = new RelayProvider({ transport: memoryTransport(core), credential, instanceId: 'r', docs: { workspace: new Y.Doc() } })
     await reader.whenSynced()
     expect((reader.docs.workspace as Y.Doc).getMap('m').toJSON()).toEqual(expected)

@@ -8,7 +8,8 @@ import { FrameKind } from '@orchard/protocol'
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { MemoryStorage, RelayCore } from '@orchard/relay'
-import { eventually, memoryTransport } from '@orchard/relay/testing'
+import { eventually } from '@orchard/relay/testing'
+import { memoryTransport } from './harness/memory-transport.js'
 import type { MemoryPair } from '@orchard/client/testing'
 
 let core: RelayCore

@@ -9,7 +9,8 @@ import { FrameKind, decodeFrame, encodeFrame } from '@orchard/protocol'
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { MemoryStorage, RelayCore } from '@orchard/relay'
-import { eventually, memoryTransport } from '@orchard/relay/testing'
+import { eventually } from '@orchard/relay/testing'
+import { memoryTransport } from './harness/memory-transport.js'
 
 let core: RelayCore
 let credential: string

@@ -9,15 +9,34 @@
 import type { TransportFactory } from '@orchard/client'
 import { MemoryPair } from '@orchard/client/testing'
 import { FrameKind, decodeFrame, peekKind } from '@orchard/protocol'
-import type { RelayCore, RelayPeerHandle, RelaySocket } from '@orchard/relay'
 import * as encoding from 'lib0/encoding'
 import { EntryKind, type Entry } from './envelope.js'
 import type { RelayCastLink } from './RelayCastLink.js'
 import { closePayload, readClose } from './RelayCastTransport.js'
 import { writeRoster, type Roster } from './roster.js'
 
+/**
+ * The part of a relay core the host needs, declared here so this package never imports the
+ * relay (dependencies point one way): `RelayCore` from @orchard/relay fits it as it is.
+ */
+export interface RelaySocket {
+  send(data: Uint8Array): void
+  close(code: number, reason: string): void
+  readonly bufferedAmount: number
+}
+
+export interface RelayPeerHandle {
+  receive(data: Uint8Array): void
+  closed(): void
+}
+
+export interface RelayAcceptor {
+  acceptOrchard(socket: RelaySocket): RelayPeerHandle
+}
+
 export interface RelayCastHostOptions {
-  core: RelayCore
+  /** The relay core that arbitrates (a `RelayCore` from @orchard/relay). */
+  core: RelayAcceptor
   link: RelayCastLink
   /** The host says it is online this often (default 25 000 ms; clients give up after 75 000 of silence). */
   keepaliveMs?: number

@@ -125,7 +125,7 @@ export class RelayServer {
       }
       if (req.method === 'GET' && url.pathname === '/metrics') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-        res.end(this.core.metricsText())
+        void this.core.metricsText().then((text) => res.end(text))
         return
       }
       if (req.method === 'POST' && url.pathname === '/v1/workspaces') {

@@ -1,12 +1,10 @@
 /**
  * Test harness: a real relay (HTTP + WebSocket on an ephemeral loopback port, SQLite in a
- * temp dir) that owns its teardown, and an in-memory transport straight into a core.
+ * temp dir) that owns its teardown, a deadline-bound wait, and the storage contract suites.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { MemoryPair } from '@orchard/client/testing'
-import type { TransportFactory } from '@orchard/client'
 import type { RelayLimits } from '../limits.js'
 import { RelayCore, type RelayCoreOptions } from '../RelayCore.js'
 import { RelayServer } from '../server/RelayServer.js'
@@ -79,18 +77,6 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
       await stop()
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
     }
-  }
-}
-
-/** A client transport straight into a core, no sockets: for unit tests of the protocol. */
-export function memoryTransport(core: RelayCore, pairs: MemoryPair[] = []): TransportFactory {
-  return () => {
-    const pair = new MemoryPair()
-    pairs.push(pair)
-    const handle = core.acceptOrchard(pair.server)
-    pair.server.onMessage((data) => handle.receive(data))
-    pair.server.onClose(() => handle.closed())
-    return pair.client
   }
 }
 

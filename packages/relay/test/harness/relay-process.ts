@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
-const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
+// The CLI is its own package now (@orchard/cli); the relay's tests still start it as a process.
+const cli = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url))
 
 export interface RelayInfo {
   workspaceId: string
@@ -29,7 +30,7 @@ export interface RelayProcess {
 
 export function startRelayProcess(args: string[], timeoutMs = 20_000): Promise<RelayProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'relay', '--json', '--port', '0', ...args], {
+    const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', cli, 'relay', '--json', '--port', '0', ...args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe']
     })

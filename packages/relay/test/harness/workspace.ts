@@ -4,7 +4,7 @@
  */
 import { WorkspaceSession } from '@orchard/client'
 import { MemoryStorage, RelayCore, type RelayLimits } from '@orchard/relay'
-import { memoryTransport } from '@orchard/relay/testing'
+import { memoryTransport } from './memory-transport.js'
 
 export interface TestWorkspace {
   core: RelayCore

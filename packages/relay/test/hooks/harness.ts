@@ -1,7 +1,7 @@
 import { RelayProvider } from '@orchard/client'
 import * as Y from 'yjs'
 import { MemoryStorage, RelayCore, type RelayHooks } from '@orchard/relay'
-import { memoryTransport } from '@orchard/relay/testing'
+import { memoryTransport } from '../harness/memory-transport.js'
 
 /** A core with the given hooks and an owner, plus a way to connect clients to it. */
 export async function coreWith(hooks: RelayHooks, errors: string[] = []) {

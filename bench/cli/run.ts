@@ -1,0 +1,73 @@
+/**
+ * The `orchard` command's own costs (issue 12 goals): relay idle RSS (<= 60 MiB), start to
+ * listening (<= 300 ms) and `orchard invite` (<= 500 ms), each the median of --runs.
+ *
+ *   pnpm bench:cli                                   # the compiled CLI (run `pnpm build` first)
+ *   pnpm bench:cli --label tsx --cli "node --conditions=@orchard/source --import tsx packages/cli/src/bin.ts"
+ *   pnpm bench:cli --label before --cwd <old checkout> --cli "node packages/relay/bin/orchard.js"
+ *
+ * Start to listening: from spawn to the `--json` line (workspace created, invites minted:
+ * a first start). Idle RSS: VmRSS of the relay process (all its threads, the SQLite writer
+ * included) 3 s after that line, with no client. Invite: wall time of a whole
+ * `orchard invite` process against that relay.
+ */
+import { execFile, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { median, table } from '../stats.js'
+
+const { values } = parseArgs({
+  options: {
+    cli: { type: 'string', default: 'node packages/cli/dist/bin.mjs' },
+    cwd: { type: 'string', default: fileURLToPath(new URL('../..', import.meta.url)) },
+    label: { type: 'string', default: 'compiled' },
+    runs: { type: 'string', default: '5' }
+  }
+})
+const [command, ...prefix] = (values.cli as string).split(' ')
+const runs = Number(values.runs)
+const env = { ...process.env }
+delete env.NODE_OPTIONS
+
+async function once(): Promise<{ startMs: number; rssMiB: number; inviteMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'orchard-bench-cli-'))
+  const data = join(dir, 'relay.db')
+  const started = performance.now()
+  const child = spawn(command as string, [...prefix, 'relay', '--json', '--port', '0', '--data', data], { cwd: values.cwd, env, stdio: ['ignore', 'pipe', 'inherit'] })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = ''
+      const timer = setTimeout(() => reject(new Error('relay did not start in 30 s')), 30_000)
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        if (out.includes('}\n')) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    const startMs = performance.now() - started
+    await new Promise((resolve) => setTimeout(resolve, 3_000)) // idle on purpose: RSS at rest
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
+    const rssMiB = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024
+    const inviteStart = performance.now()
+    await new Promise<void>((resolve, reject) =>
+      execFile(command as string, [...prefix, 'invite', '--role', 'viewer', '--data', data], { cwd: values.cwd, env }, (error) => (error ? reject(error) : resolve()))
+    )
+    const inviteMs = performance.now() - inviteStart
+    return { startMs, rssMiB, inviteMs }
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise((resolve) => child.once('exit', resolve))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const samples: Array<{ startMs: number; rssMiB: number; inviteMs: number }> = []
+for (let run = 0; run < runs; run++) samples.push(await once())
+const row = (pick: (sample: (typeof samples)[number]) => number) => median(samples.map(pick)).toFixed(0)
+console.log(`orchard CLI, ${values.label}: \`${values.cli}\`, median of ${runs}, node ${process.version}`)
+console.log(table(['', 'start to listening (ms)', 'idle RSS (MiB)', 'orchard invite (ms)'], [[values.label as string, row((s) => s.startMs), row((s) => s.rssMiB), row((s) => s.inviteMs)]]))

@@ -1,0 +1,73 @@
+/**
+ * The real `orchard` command as a child process, from its sources (tsx, with the
+ * `@orchard/source` condition, as `pnpm orchard:dev` runs it): one-shot runs, and a relay
+ * started with --json whose one JSON line is read back.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { RelayJsonLine } from '../../src/commands/relay.js'
+
+export const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../src/bin.ts', import.meta.url))
+export const NODE_ARGS = ['--conditions=@orchard/source', '--import', 'tsx', BIN]
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs `orchard ...args` to completion (killed after timeoutMs); never rejects on a non-zero exit. */
+export function orchard(args: string[], timeoutMs = 30_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [...NODE_ARGS, ...args], { cwd: repoRoot, timeout: timeoutMs }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') return reject(error)
+      resolve({ code: error ? (error.code as number) : 0, stdout, stderr })
+    })
+  })
+}
+
+export interface RelayProcess {
+  info: RelayJsonLine
+  child: ChildProcess
+  stderr: () => string
+  stdout: () => string
+  /** Sends `signal` and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+export function startRelay(args: string[], timeoutMs = 20_000): Promise<RelayProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_ARGS, 'relay', '--json', '--port', '0', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    let started = false
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`relay did not start within ${timeoutMs} ms: ${stderr}`))
+    }, timeoutMs)
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+      const line = stdout.split('\n').find((entry) => entry.startsWith('{') && entry.endsWith('}'))
+      if (!line || started) return
+      started = true
+      clearTimeout(timer)
+      resolve({
+        info: JSON.parse(line) as RelayJsonLine,
+        child,
+        stderr: () => stderr,
+        stdout: () => stdout,
+        stop: async (signal = 'SIGTERM') => {
+          child.kill(signal)
+          return exited
+        }
+      })
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      if (!started) reject(new Error(`relay exited (${code}) before starting: ${stderr}`))
+    })
+  })
+}
