@@ -13,6 +13,7 @@ import {
   type RpcResponseFrame
 } from '@orchard/protocol'
 import { AuthError, AuthRegistry, type WorkspaceRecord } from './auth/AuthRegistry.js'
+import { KeyedRateLimiter } from './connection/KeyedRateLimiter.js'
 import { OrchardConnection } from './connection/OrchardConnection.js'
 import type { RelayPeerHandle, RelaySocket, RoomPeer } from './connection/types.js'
 import { YwsConnection } from './connection/YwsConnection.js'
@@ -57,6 +58,8 @@ export class RelayCore {
   readonly metrics = new RelayMetrics()
   readonly hostRequests = new HostRequests()
   readonly clock: RelayClock
+  /** LIMIT-8: authenticated connections per member. */
+  readonly memberConnects: KeyedRateLimiter
   readonly serverName = 'orchard-relay/0.1.0'
   publicUrl: string
   private readonly logger: RelayLogger
@@ -70,6 +73,7 @@ export class RelayCore {
   constructor(options: RelayCoreOptions) {
     this.storage = options.storage
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.memberConnects = new KeyedRateLimiter(this.limits.memberConnectsPerSecond, this.limits.memberConnectBurst)
     this.logger = options.logger ?? { info: (m) => console.log(m), error: (m) => console.error(m) }
     this.hooks = guardHooks(options.hooks ?? {}, (where, error) => this.logError(where, error))
     this.publicUrl = options.publicUrl ?? 'ws://127.0.0.1:4455'
@@ -127,6 +131,7 @@ export class RelayCore {
       try {
         const member = await this.auth.authenticate(token)
         if (member.workspaceId !== workspaceId) throw new AuthError('credential-unknown')
+        if (this.memberConnects.take(member.id) > 0) return socket.close(CloseCode.tryAgain, 'connect-rate-limited')
         const room = await this.room(workspaceId)
         if (gone) return
         connection = new YwsConnection(this, socket, this.nextConnectionId++, room, member)

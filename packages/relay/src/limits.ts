@@ -32,6 +32,33 @@ export interface RelayLimits {
   viewerHighWaterBytes: number
   /** Largest keystroke frame accepted (TERM-6). */
   maxInputBytes: number
+  /** Sustained terminal-output frames per second per connection (burst: twice this) (LIMIT-4). */
+  outputFramesPerSecond: number
+  /**
+   * A connection held at an inbound budget (its socket paused, LIMIT-5) for this long without
+   * easing off is closed with 4429. Terminal output is only ever paused, never closed for.
+   */
+  maxThrottledMs: number
+  /**
+   * Above this many bytes queued to a socket, further sync step-1 answers wait and presence
+   * broadcasts are skipped until it drains (LIMIT-6).
+   */
+  sendPauseBytes: number
+  /**
+   * Bytes queued to a socket beyond the sync answer in flight; past it the connection is
+   * closed with 1013 (it reconnects and resyncs from its state vector) (LIMIT-6).
+   */
+  maxSendBufferBytes: number
+  /** New WebSocket upgrades per remote address: burst, then per second (LIMIT-7). */
+  addressConnectBurst: number
+  addressConnectsPerSecond: number
+  /** Authenticated connections per member: burst, then per second (LIMIT-8). */
+  memberConnectBurst: number
+  memberConnectsPerSecond: number
+  /** A TCP connection must send a complete upgrade (or HTTP request) within this (SERVER-6). */
+  upgradeTimeoutMs: number
+  /** Output kept across all terminals of the relay; the largest rings give way first (TERM-9). */
+  terminalRingBudgetBytes: number
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -48,7 +75,20 @@ export const DEFAULT_LIMITS: RelayLimits = {
   compactAfterUpdates: 500,
   leaseTtlMs: 30_000,
   hostTimeoutMs: 30_000,
-  terminalRingBytes: 1024 * 1024,
+  // TERM-9: the ring is 32 times the window, so a viewer that stops reading for a while
+  // (a stalled event loop, a GC pause) catches up from the ring: at the 58 MB/s a host's
+  // xterm mirror can publish, 32 MiB is over half a second; at realistic agent rates, minutes.
+  terminalRingBytes: 32 * 1024 * 1024,
   viewerHighWaterBytes: 1024 * 1024,
-  maxInputBytes: 64 * 1024
+  maxInputBytes: 64 * 1024,
+  outputFramesPerSecond: 10_000,
+  maxThrottledMs: 30_000,
+  sendPauseBytes: 1024 * 1024,
+  maxSendBufferBytes: 8 * 1024 * 1024,
+  addressConnectBurst: 200,
+  addressConnectsPerSecond: 50,
+  memberConnectBurst: 100,
+  memberConnectsPerSecond: 2,
+  upgradeTimeoutMs: 10_000,
+  terminalRingBudgetBytes: 256 * 1024 * 1024
 }
