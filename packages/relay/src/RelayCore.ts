@@ -28,6 +28,7 @@ import { routeStreamFrame } from './coordination/input.js'
 import { registerCoordination } from './rpc/coordination.js'
 import { registerMembership } from './rpc/membership.js'
 import { RpcRouter } from './rpc/RpcRouter.js'
+import { RingBudget } from './terminals/RingBudget.js'
 import type { RelayStorage } from './storage/types.js'
 import { CONTROL_CHANNEL, WORKSPACE_CHANNEL, WorkspaceRoom, docId } from './WorkspaceRoom.js'
 import * as Y from 'yjs'
@@ -60,6 +61,8 @@ export class RelayCore {
   readonly clock: RelayClock
   /** LIMIT-8: authenticated connections per member. */
   readonly memberConnects: KeyedRateLimiter
+  /** TERM-9: terminal output held across all workspaces. */
+  readonly ringBudget: RingBudget
   readonly serverName = 'orchard-relay/0.1.0'
   publicUrl: string
   private readonly logger: RelayLogger
@@ -74,6 +77,7 @@ export class RelayCore {
     this.storage = options.storage
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.memberConnects = new KeyedRateLimiter(this.limits.memberConnectsPerSecond, this.limits.memberConnectBurst)
+    this.ringBudget = new RingBudget(this.limits.terminalRingBudgetBytes)
     this.logger = options.logger ?? { info: (m) => console.log(m), error: (m) => console.error(m) }
     this.hooks = guardHooks(options.hooks ?? {}, (where, error) => this.logError(where, error))
     this.publicUrl = options.publicUrl ?? 'ws://127.0.0.1:4455'
