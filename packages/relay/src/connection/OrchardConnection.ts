@@ -58,7 +58,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
     this.outbound = new OutboundBudget(limits, socket, {
       overflow: () => {
         // Straight to the socket: sendRaw would refuse it, and the peer should still learn why.
-        this.socket.send(this.core.encode(errorFrame('slow-reader', 'This connection fell too far behind reading what the relay sent; reconnect to resync.')))
+        this.socket.send(this.core.encode(errorFrame('rate-limited', 'This connection fell too far behind reading what the relay sent; reconnect to resync.')))
         this.close(CloseCode.tryAgain, 'slow-reader')
       },
       resendPresence: () => {
