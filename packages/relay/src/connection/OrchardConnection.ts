@@ -221,7 +221,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
     const room = this.room as WorkspaceRoom
     switch (frame.kind) {
       case FrameKind.sync:
-        if (frame.body[0] === SYNC_STEP1) {
+        if (frame.body[0] === SYNC_STEP1 && room.channel(frame.channel)) {
           // LIMIT-6: an answer (possibly the whole doc) waits while this socket is backed up.
           this.outbound.answer(frame.channel, () => this.answerStep1(frame.channel, frame.body))
           return

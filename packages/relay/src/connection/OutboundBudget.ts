@@ -8,8 +8,9 @@
  *   snapshot of everyone's current state is sent once it drains;
  * - terminal output is not handled here: its channel holds a lagging viewer back at its
  *   own, smaller high-water mark and skips it ahead (TERM-3);
- * - anything else (doc updates, acks, errors, replies) that would queue more than
- *   `maxSendBufferBytes` beyond the sync answer in flight closes the connection with 1013:
+ * - anything else (doc updates, acks, errors, replies) sent while more than
+ *   `maxSendBufferBytes` beyond the sync answers in flight is queued closes the connection
+ *   with 1013:
  *   a client that is merely slow reconnects and resyncs from its state vector, which is
  *   cheaper for everyone than buffering without bound.
  */
@@ -73,7 +74,9 @@ export class OutboundBudget {
       this.watch()
       return false
     }
-    if (buffered + byteLength > this.limits.maxSendBufferBytes + this.answerAllowance) {
+    // The backlog already queued decides, not this frame: one update larger than the cap
+    // (frames may be up to maxFrameBytes) still reaches a peer that keeps up.
+    if (buffered > this.limits.maxSendBufferBytes + this.answerAllowance) {
       this.dispose()
       this.hooks.overflow()
       return false

@@ -145,6 +145,23 @@ describe('doc updates', () => {
   })
 })
 
+describe('one big update', () => {
+  it('[LIMIT-6] an update larger than maxSendBufferBytes still reaches viewers that keep up: the backlog decides, not the frame', async () => {
+    await makeCore({ sendPauseBytes: 16 * 1024, maxSendBufferBytes: 64 * 1024 })
+    const editor = provider()
+    const reader = provider((await core.auth.addMember(workspaceId, 'reader', 'viewer')).credential)
+    await Promise.all([editor.whenSynced(), reader.whenSynced()])
+    const statuses: string[] = []
+    reader.on('status', (status) => statuses.push(String(status)))
+    ;(editor.docs.workspace as Y.Doc).getText('paste').insert(0, 'p'.repeat(200 * 1024))
+    await editor.whenPersisted()
+    await eventually(() => (reader.docs.workspace as Y.Doc).getText('paste').length === 200 * 1024, { what: 'the big paste at the reader' })
+    // Not closed and resynced: the same connection got it.
+    expect(statuses).toEqual([])
+    expect(reader.status).toBe('connected')
+  })
+})
+
 describe('presence', () => {
   it('[LIMIT-6] presence to a backed-up socket is skipped, then one snapshot of the current states follows once it drains', async () => {
     await makeCore({ sendPauseBytes: 64 * 1024, maxSendBufferBytes: 1024 * 1024 })
