@@ -77,20 +77,25 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       this.refuse(CloseCode.tooLarge, 'too-large', `A frame of ${data.byteLength} bytes is over the relay's limit of ${limits.maxFrameBytes}.`)
       return
     }
-    // Terminal output from a host has its own, larger budgets (LIMIT-3, LIMIT-4): a chatty
-    // agent must not get its host disconnected for good. Over budget, the socket is read
-    // more slowly; only sustained abuse is closed (LIMIT-5).
-    const output = data[1] === FrameKind.termOutput
+    let frame: Frame | null = null
+    let decodeError: unknown = null
+    try {
+      frame = decodeFrame(data)
+    } catch (error) {
+      decodeError = error
+    }
+    // Terminal output from the agent's own host has its own, larger budgets (LIMIT-3,
+    // LIMIT-4): a chatty agent must not get its host disconnected. Anything else, output
+    // from anyone else and malformed frames included, is charged to the general budget.
+    // Over budget, the socket is read more slowly; only sustained abuse is closed (LIMIT-5).
+    const output = frame?.kind === FrameKind.termOutput && this.hostsAgent(frame.channel)
     if (this.inbound.admit(data.byteLength, output) === 'close') {
       this.refuse(CloseCode.rateLimited, 'rate-limited', 'Too many frames or bytes per second from this connection. Slow down and reconnect later.')
       return
     }
     this.core.metrics.bytesIn += data.byteLength
-    let frame: Frame
-    try {
-      frame = decodeFrame(data)
-    } catch (error) {
-      this.onDecodeError(error)
+    if (!frame) {
+      this.onDecodeError(decodeError)
       return
     }
     if (this.state === 'hello') {
@@ -253,6 +258,11 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       default:
         this.core.handleStreamFrame(room, this, frame, raw)
     }
+  }
+
+  /** Whether this connection's instance is the host of `agentId` (LIMIT-4: whose output budget applies). */
+  private hostsAgent(agentId: string): boolean {
+    return this.state === 'open' && this.room?.agents.get(agentId)?.hostInstanceId === this.identity.instanceId
   }
 
   private answerStep1(channel: string, body: Uint8Array): void {

@@ -76,33 +76,51 @@ describe('abuse', () => {
     expect(frames.find((entry) => entry.kind === FrameKind.error && entry.code === 'rate-limited')).toMatchObject({ message: expect.stringContaining('Too many frames') })
   })
 
-  it('[LIMIT-4] terminal-output frames count against a frame budget too: a flood of tiny ones is closed with 4429', async () => {
-    const ws = await testWorkspace({ outputFramesPerSecond: 100 })
+  /** A workspace with a host session running one agent, and a raw socket that cannot pause. */
+  async function withAgent(limits: Parameters<typeof testWorkspace>[0]) {
+    const ws = await testWorkspace(limits)
     cleanup.push(() => ws.close())
     const host = await ws.session({ instanceId: 'host' })
-    const broker = new FakeBroker()
-    host.host(broker)
+    host.host(new FakeBroker())
     const projectId = host.store.addProject('Pear', '/src/pear').id
     host.store.setProjectHost(projectId, { instanceId: 'host' })
     await host.provider.whenPersisted()
     const agent: AgentRecord = await host.spawn(projectId, 'alice')
-    // A viewer on a transport that cannot pause: it is closed once over budget.
-    const pair = new MemoryPair()
-    const handle = ws.core.acceptOrchard(pair.server)
-    pair.server.onMessage((data) => handle.receive(data))
-    pair.server.onClose(() => handle.closed())
-    let closed: { code: number; reason: string } | null = null
-    const frames: Frame[] = []
-    pair.client.onMessage((data) => frames.push(decodeFrame(data)))
-    pair.client.onClose((code, reason) => (closed = { code, reason }))
-    pair.client.send(encodeFrame({ kind: FrameKind.hello, channel: '', protocol: PROTOCOL_VERSION, credential: await ws.member('viewer', 'vic'), instanceId: 'vic' }))
-    await eventually(() => frames.some((frame) => frame.kind === FrameKind.welcome), { what: 'welcome' })
-    const tiny = encodeFrame({ kind: FrameKind.termOutput, channel: agent.id, generation: 1, offset: 0, data: new Uint8Array([1]) })
-    for (let n = 0; n < 2_000 && !closed; n++) {
-      pair.client.send(tiny)
-      if (n % 100 === 99) await new Promise((resolve) => setImmediate(resolve))
+    const raw = async (credential: string, instanceId: string) => {
+      const pair = new MemoryPair()
+      const handle = ws.core.acceptOrchard(pair.server)
+      pair.server.onMessage((data) => handle.receive(data))
+      pair.server.onClose(() => handle.closed())
+      const state = { closed: null as { code: number; reason: string } | null, frames: [] as Frame[] }
+      pair.client.onMessage((data) => state.frames.push(decodeFrame(data)))
+      pair.client.onClose((code, reason) => (state.closed = { code, reason }))
+      pair.client.send(encodeFrame({ kind: FrameKind.hello, channel: '', protocol: PROTOCOL_VERSION, credential, instanceId }))
+      await eventually(() => state.frames.some((frame) => frame.kind === FrameKind.welcome), { what: 'welcome' })
+      const flood = async (count: number) => {
+        const tiny = encodeFrame({ kind: FrameKind.termOutput, channel: agent.id, generation: 1, offset: 0, data: new Uint8Array([1]) })
+        for (let n = 0; n < count && !state.closed; n++) {
+          pair.client.send(tiny)
+          if (n % 100 === 99) await new Promise((resolve) => setImmediate(resolve))
+        }
+        await eventually(() => state.closed, { what: 'closed' })
+      }
+      return { state, flood }
     }
-    await eventually(() => closed, { what: 'closed' })
-    expect(closed).toEqual({ code: 4429, reason: 'rate-limited' })
+    return { ws, agent, raw }
+  }
+
+  it('[LIMIT-4] tiny terminal-output frames from a viewer are charged to the frame budget: the flood is closed with 4429', async () => {
+    const { ws, raw } = await withAgent({ framesPerSecond: 50 })
+    const viewer = await raw(await ws.member('viewer', 'vic'), 'vic')
+    await viewer.flood(2_000)
+    expect(viewer.state.closed).toEqual({ code: 4429, reason: 'rate-limited' })
+  })
+
+  it('[LIMIT-4] the agent\'s own host has an output frame budget too: a flood of tiny frames is bounded (closed here, on a transport that cannot pause)', async () => {
+    const { ws, raw } = await withAgent({ outputFramesPerSecond: 100 })
+    // The same member and instance as the host session: this socket now is the host (CONN-3).
+    const host = await raw(ws.ownerCredential, 'host')
+    await host.flood(2_000)
+    expect(host.state.closed).toEqual({ code: 4429, reason: 'rate-limited' })
   })
 })
