@@ -3,7 +3,10 @@
  * valid percent-encoding, a frame far over the limit, TCP connections that never finish
  * the upgrade, and connect storms. Each costs only its sender; the relay keeps serving.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { FrameKind, PROTOCOL_VERSION, decodeFrame, encodeFrame, type Frame } from '@orchard/protocol'
@@ -69,7 +72,9 @@ function hello(credential: string, instanceId = 'raw'): Frame {
 
 describe('upgrades', () => {
   it('[SERVER-5] an upgrade whose path is not valid percent-encoding gets HTTP 400; the relay process keeps serving', async () => {
-    const relay: RelayProcess = await startRelayProcess([])
+    const dir = mkdtempSync(join(tmpdir(), 'orchard-upgrade-'))
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }))
+    const relay: RelayProcess = await startRelayProcess(['--data', join(dir, 'relay.db')])
     cleanup.push(() => relay.kill())
     const port = Number(new URL(relay.info.url).port)
     const bad = await rawHttp(port, upgradeRequest('/%E0%A4%A?token=x'))
