@@ -41,8 +41,9 @@ describe('durability', () => {
           seqOf[written] = writer.nextUpdateSeq()
         }
       }, 1)
-      // The kill lands at a random moment after the relay has acknowledged something.
-      await eventually(() => writer.ackedUpdates() > 0, { what: 'a first acknowledgement', timeoutMs: 20_000 })
+      // The kill lands at a random moment after the relay has acknowledged a storm write
+      // (frame 1 may be the client's own step 2, acknowledged before the storm began).
+      await eventually(() => written > 0 && writer.ackedUpdates() >= (seqOf[1] ?? Infinity), { what: 'a first acknowledged write', timeoutMs: 20_000 })
       await new Promise((resolve) => setTimeout(resolve, delay))
       const ackedBeforeKill = writer.ackedUpdates()
       await relay.kill()
