@@ -57,6 +57,8 @@ export interface RelayLimits {
   memberConnectsPerSecond: number
   /** A TCP connection must send a complete upgrade (or HTTP request) within this (SERVER-6). */
   upgradeTimeoutMs: number
+  /** A socket told to close that has not finished the close handshake by then is dropped (SERVER-6). */
+  closeGraceMs: number
   /** Output kept across all terminals of the relay; the largest rings give way first (TERM-9). */
   terminalRingBudgetBytes: number
 }
@@ -90,5 +92,6 @@ export const DEFAULT_LIMITS: RelayLimits = {
   memberConnectBurst: 100,
   memberConnectsPerSecond: 2,
   upgradeTimeoutMs: 10_000,
+  closeGraceMs: 5_000,
   terminalRingBudgetBytes: 256 * 1024 * 1024
 }

@@ -21,9 +21,6 @@ import type { RelayPeerHandle, RelaySocket } from '../connection/types.js'
 import type { RelayCore } from '../RelayCore.js'
 import { RelayWebSocket } from './RelayWebSocket.js'
 
-/** How long a closing socket may take to finish the close handshake before it is dropped. */
-const CLOSE_GRACE_MS = 5_000
-
 type Route = { kind: 'orchard' } | { kind: 'yws'; workspaceId: string; token: string } | { kind: 'unknown' }
 
 export interface RelayServerOptions {
@@ -142,7 +139,7 @@ export class RelayServer {
         ws.close(code, reason.slice(0, 120))
         // A peer that does not read never answers the close either; ws would hold its
         // socket and everything queued on it for 30 s (LIMIT-6).
-        const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS)
+        const timer = setTimeout(() => ws.terminate(), this.core.limits.closeGraceMs)
         timer.unref?.()
         ws.once('close', () => clearTimeout(timer))
       },

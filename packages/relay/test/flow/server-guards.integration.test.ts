@@ -100,6 +100,18 @@ describe('upgrades', () => {
     // A socket that upgrades but never says HELLO is closed by the hello timeout (CONN-1).
     expect(await (await fetch(`http://127.0.0.1:${relay.server.port}/healthz`)).json()).toMatchObject({ ok: true })
   })
+
+  it('[SERVER-6] a socket that is told to close but never reads is dropped after closeGraceMs, not ws\'s 30 s', async () => {
+    const relay = await startTestRelay({ limits: { helloTimeoutMs: 100, closeGraceMs: 300 } })
+    cleanup.push(() => relay.close())
+    const client = orchardSocket(relay.url)
+    await eventually(() => client.state.opened, { what: 'open' })
+    // It never says HELLO and never reads: the relay's close frame goes unanswered.
+    client.ws.pause()
+    const tcpConnections = () => new Promise<number>((resolve) => relay.server.http.getConnections((_error, count) => resolve(count)))
+    expect(await tcpConnections()).toBe(1)
+    await eventually(async () => (await tcpConnections()) === 0, { timeoutMs: 5_000, what: 'the relay dropped the silent socket' })
+  })
 })
 
 describe('frame size', () => {
