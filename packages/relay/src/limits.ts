@@ -87,10 +87,12 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxThrottledMs: 30_000,
   sendPauseBytes: 1024 * 1024,
   maxSendBufferBytes: 8 * 1024 * 1024,
-  addressConnectBurst: 200,
-  addressConnectsPerSecond: 50,
-  memberConnectBurst: 100,
-  memberConnectsPerSecond: 2,
+  // Generous on purpose: one address can be a whole office behind NAT, and the sync bench
+  // opens 1,000 rooms (and 200 clients of one member) from loopback within seconds.
+  addressConnectBurst: 2_000,
+  addressConnectsPerSecond: 100,
+  memberConnectBurst: 300,
+  memberConnectsPerSecond: 5,
   upgradeTimeoutMs: 10_000,
   closeGraceMs: 5_000,
   terminalRingBudgetBytes: 256 * 1024 * 1024
