@@ -83,7 +83,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   terminalRingBytes: 32 * 1024 * 1024,
   viewerHighWaterBytes: 1024 * 1024,
   maxInputBytes: 64 * 1024,
-  outputFramesPerSecond: 10_000,
+  // Hosts send one output frame per agent per event-loop turn: a busy host with several
+  // chatty agents stays well inside this (and is only slowed if not, LIMIT-5).
+  outputFramesPerSecond: 20_000,
   maxThrottledMs: 30_000,
   sendPauseBytes: 1024 * 1024,
   maxSendBufferBytes: 8 * 1024 * 1024,
