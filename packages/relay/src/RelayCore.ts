@@ -8,6 +8,7 @@ import {
   CloseCode,
   encodeFrame,
   encodeYwsMessage,
+  errorFrame,
   syncFrame,
   type Frame,
   type RpcResponseFrame
@@ -70,6 +71,8 @@ export class RelayCore {
   private readonly loaded = new Map<string, WorkspaceRoom>()
   private readonly peers = new Set<RelayPeerHandle & { close(code: number, reason: string): void }>()
   private readonly compacting = new Set<SharedDoc>()
+  /** Input-handling failures per connection (ERRORS-1); forgotten with the connection. */
+  private readonly faults = new WeakMap<RoomPeer, number>()
   private nextConnectionId = 1
   private closing = false
 
@@ -229,6 +232,20 @@ export class RelayCore {
 
   metricsText(): string {
     return this.metrics.render({ docsLoaded: this.loaded.size * 2, workspacesLoaded: this.loaded.size })
+  }
+
+  /**
+   * ERRORS-1: a failure while handling one connection's input is that connection's: logged
+   * with who it was, answered with an ERROR (`internal`) on that socket alone, and after
+   * repeated failures the socket is closed. The relay and every other connection go on.
+   */
+  connectionFault(peer: RoomPeer, where: string, error: unknown): void {
+    const { memberId, instanceId } = peer.identity
+    this.logError(`${where} (connection ${peer.connectionId}, member ${memberId || '-'}, instance ${instanceId || '-'})`, error)
+    const faults = (this.faults.get(peer) ?? 0) + 1
+    this.faults.set(peer, faults)
+    peer.sendFrame(errorFrame('internal', 'The relay failed while handling your last frame; it was logged and nothing else was affected.'))
+    if (faults >= 3) peer.close(CloseCode.badRequest, 'bad-frame')
   }
 
   logError(where: string, error: unknown): void {

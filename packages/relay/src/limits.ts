@@ -61,6 +61,14 @@ export interface RelayLimits {
   closeGraceMs: number
   /** Output kept across all terminals of the relay; the largest rings give way first (TERM-9). */
   terminalRingBudgetBytes: number
+  /** Deepest JSON value, and deepest nesting of shared types, accepted in one update (VALID-1). */
+  maxUpdateDepth: number
+  /** Largest presence state, as JSON (PRESENCE-6). */
+  maxPresenceStateBytes: number
+  /** Deepest JSON in a presence state (PRESENCE-6). */
+  maxPresenceDepth: number
+  /** Presence client ids one connection may hold (PRESENCE-6); stock clients use one. */
+  maxPresenceStatesPerConnection: number
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -97,5 +105,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   memberConnectsPerSecond: 5,
   upgradeTimeoutMs: 10_000,
   closeGraceMs: 5_000,
-  terminalRingBudgetBytes: 256 * 1024 * 1024
+  terminalRingBudgetBytes: 256 * 1024 * 1024,
+  maxUpdateDepth: 64,
+  maxPresenceStateBytes: 32 * 1024,
+  maxPresenceDepth: 32,
+  maxPresenceStatesPerConnection: 16
 }

@@ -107,7 +107,16 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       return
     }
     if (this.state === 'authenticating') this.queued.push(frame)
-    else this.dispatch(frame, data)
+    else this.dispatchSafely(frame, data)
+  }
+
+  /** ERRORS-1: a failure handling this socket's frame is answered on this socket alone. */
+  private dispatchSafely(frame: Frame, raw?: Uint8Array): void {
+    try {
+      this.dispatch(frame, raw)
+    } catch (error) {
+      this.core.connectionFault(this, `frame kind ${frame.kind} on "${frame.channel}"`, error)
+    }
   }
 
   closed(): void {
@@ -168,7 +177,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       const name = (hello.name ?? hello.label ?? '').trim().slice(0, MAX_ID_LENGTH) || 'Guest'
       let member
       if (joining) {
-        const created = await this.core.auth.redeemInvite(hello.credential, name)
+        const created = await this.core.auth.redeemInvite(hello.credential, name, hello.instanceId)
         member = created.member
         issuedCredential = created.credential
       } else {
@@ -180,6 +189,8 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
         this.refuse(CloseCode.tryAgain, 'rate-limited', `Too many connections for this member in a short time; try again in ${Math.ceil(waitMs / 1000)} s.`, { retryAfterMs: waitMs }, 'connect-rate-limited')
         return
       }
+      // IDENT-1: an instance id belongs to the member that first used it.
+      await this.core.auth.bindInstance(member.workspaceId, hello.instanceId, member.id)
       const room = await this.core.room(member.workspaceId)
       if ((this.state as State) === 'closed') return
       if (joining) {
@@ -211,14 +222,15 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       this.core.hooks.onConnect?.({ workspaceId: room.id, identity: { ...this.identity }, flavor: this.flavor })
     } catch (error) {
       if (error instanceof AuthError) {
-        this.refuse(CloseCode.unauthorized, 'unauthorized', error.message, { reason: error.failure }, error.failure)
+        const forbidden = error.failure === 'instance-taken'
+        this.refuse(forbidden ? CloseCode.forbidden : CloseCode.unauthorized, forbidden ? 'forbidden' : 'unauthorized', error.message, { reason: error.failure }, error.failure)
         return
       }
       this.core.logError('hello', error)
       this.refuse(CloseCode.tryAgain, 'internal', 'The relay could not open this workspace right now; try again shortly.')
       return
     }
-    for (const frame of this.queued.splice(0)) if (this.state === 'open') this.dispatch(frame)
+    for (const frame of this.queued.splice(0)) if (this.state === 'open') this.dispatchSafely(frame)
   }
 
   /** `raw` is the frame as received, when it can be forwarded unchanged (terminal output). */
@@ -239,7 +251,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
           return
         }
         const result = room.presence.apply(this, frame.body)
-        if (!result.ok) this.sendFrame(errorFrame('forbidden', result.message, undefined, frame.channel))
+        if (!result.ok) this.sendFrame(errorFrame(result.code, result.message, undefined, frame.channel))
         return
       }
       case FrameKind.rpcRequest:

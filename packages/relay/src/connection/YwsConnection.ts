@@ -5,10 +5,10 @@
  * y-protocols' auth message, which it logs). Stock clients echo every awareness state
  * they receive; those echoes are dropped quietly by the presence hub.
  */
-import { CloseCode, decodeYwsMessage, encodeYwsMessage, type Frame, type MemberRole } from '@orchard/protocol'
+import { CloseCode, FrameKind, decodeYwsMessage, encodeYwsMessage, type Frame, type MemberRole } from '@orchard/protocol'
 import { REFUSALS, can } from '@orchard/protocol'
 import type { MemberRecord } from '../auth/AuthRegistry.js'
-import { isEmptyUpdate } from '../docs/DocState.js'
+import { addsStructs } from '../docs/validate-update.js'
 import { SYNC_STEP1, decodeSyncMessage } from '../docs/sync-messages.js'
 import type { RelayCore } from '../RelayCore.js'
 import { WORKSPACE_CHANNEL, type WorkspaceRoom } from '../WorkspaceRoom.js'
@@ -60,6 +60,15 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
       return
     }
     this.core.metrics.bytesIn += data.byteLength
+    try {
+      this.handle(data)
+    } catch (error) {
+      // ERRORS-1: whatever went wrong with this client's bytes costs this client alone.
+      this.core.connectionFault(this, 'y-websocket message', error)
+    }
+  }
+
+  private handle(data: Uint8Array): void {
     let message
     try {
       message = decodeYwsMessage(data)
@@ -71,10 +80,13 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
       case 'sync':
         this.onSync(message.body)
         return
-      case 'awareness':
-        // Echoes and refusals are both dropped: a stock client has no way to show an error.
-        this.room.presence.apply(this, message.update)
+      case 'awareness': {
+        // Echoes are dropped quietly (COMPAT-3); a malformed or over-limit update closes
+        // the socket (PRESENCE-6), since a stock client has no other way to hear about it.
+        const result = this.room.presence.apply(this, message.update)
+        if (!result.ok && result.code !== 'forbidden') this.close(result.code === 'too-large' ? CloseCode.tooLarge : CloseCode.badRequest, result.code)
         return
+      }
       case 'query-awareness': {
         const presence = this.room.presence.snapshot('yws')
         if (presence) this.sendRaw(presence)
@@ -96,8 +108,9 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
       return
     }
     if (!can(this.identity.role, 'doc.write')) {
-      // A stock client answers our step 1 with a step 2 even when it has nothing: not a write.
-      if (isEmpty(message.update)) return
+      // Refused from the envelope, before any decoding (VALID-3). A stock client answers our
+      // step 1 with a step 2 even when it has nothing new: that is not worth telling about.
+      if (!addsStructs(message.update)) return
       if (!this.toldReadOnly) this.sendRaw(encodeYwsMessage({ type: 'auth', reason: REFUSALS['doc.write'] }))
       this.toldReadOnly = true
       return
@@ -131,8 +144,16 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
     this.socket.send(bytes)
   }
 
-  /** Orchard frames have no y-websocket form; errors surface as the socket's close reason. */
-  sendFrame(_frame: Frame): void {}
+  /**
+   * Orchard frames have no y-websocket form. An ERROR the room sends this client becomes its
+   * close (YWS-3): a stock client cannot show an error, and a refusal it never hears about
+   * is a silent loss. Other frames have no meaning here.
+   */
+  sendFrame(frame: Frame): void {
+    if (frame.kind !== FrameKind.error) return
+    const code = YWS_CLOSE[frame.code]
+    if (code !== undefined) this.close(code, frame.code)
+  }
 
   close(code: number, reason: string): void {
     if (!this.open) return
@@ -149,10 +170,11 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
   }
 }
 
-function isEmpty(update: Uint8Array): boolean {
-  try {
-    return isEmptyUpdate(update)
-  } catch {
-    return false
-  }
+/** ERROR codes that end a stock client's socket, and how. Others (none today) are dropped. */
+const YWS_CLOSE: Record<string, number> = {
+  'bad-frame': CloseCode.badRequest,
+  'too-large': CloseCode.tooLarge,
+  forbidden: CloseCode.forbidden,
+  'read-only': CloseCode.forbidden,
+  internal: 1011
 }
