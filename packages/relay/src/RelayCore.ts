@@ -134,6 +134,9 @@ export class RelayCore {
       return handle
     }
     this.peers.add(handle)
+    // LIMIT-5: nothing more is read from the socket until its token is checked; `queued`
+    // holds only what was already read.
+    socket.pause?.()
     void (async () => {
       try {
         const member = await this.auth.authenticate(token)
@@ -143,6 +146,8 @@ export class RelayCore {
         if (gone) return
         connection = new YwsConnection(this, socket, this.nextConnectionId++, room, member)
         this.metrics.connections++
+        // Resumed first: new messages arrive on a later turn, after the queued ones.
+        socket.resume?.()
         for (const data of queued.splice(0)) connection.receive(data)
       } catch (error) {
         if (!(error instanceof AuthError)) this.logError('y-websocket auth', error)

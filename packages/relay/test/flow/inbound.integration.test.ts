@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
+import * as encoding from 'lib0/encoding'
+import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { AgentRecord } from '@orchard/client'
 import { MemoryPair } from '@orchard/client/testing'
@@ -18,6 +20,12 @@ const cleanup: Array<() => Promise<unknown> | void> = []
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step()
 })
+
+function syncBody(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder()
+  write(encoder)
+  return encoding.toUint8Array(encoder)
+}
 
 function stock(url: string, room: string, token: string): WebsocketProvider {
   const provider = new WebsocketProvider(url, room, new Y.Doc(), {
@@ -49,6 +57,28 @@ describe('honest bursts', () => {
     // What the user does not see: the relay paused reading the writer's socket meanwhile.
     const room = await relay.core.room(relay.workspaceId)
     expect([...room.peers].length).toBe(2)
+  })
+})
+
+describe('before authentication', () => {
+  it('[LIMIT-5] a stock client is not read while its token is checked; what it sent meanwhile is handled once it is in', async () => {
+    const ws = await testWorkspace({})
+    cleanup.push(() => ws.close())
+    const calls: string[] = []
+    const sent: Uint8Array[] = []
+    const handle = ws.core.acceptYws(
+      { send: (data) => sent.push(data), close: (code) => calls.push(`close ${code}`), bufferedAmount: 0, pause: () => calls.push('pause'), resume: () => calls.push('resume') },
+      ws.workspaceId,
+      ws.ownerCredential
+    )
+    // Paused at once, before the token lookup has had a chance to finish.
+    expect(calls).toEqual(['pause'])
+    const step1 = new Uint8Array(syncBody((encoder) => syncProtocol.writeSyncStep1(encoder, new Y.Doc())))
+    handle.receive(new Uint8Array([0, ...step1]))
+    await eventually(() => calls.includes('resume'), { what: 'resumed once authenticated' })
+    expect(calls).toEqual(['pause', 'resume'])
+    // The queued step 1 was answered (a step 2: y-websocket message 0, sync message 1).
+    await eventually(() => sent.some((bytes) => bytes[0] === 0 && bytes[1] === 1), { what: 'the queued step 1 answered' })
   })
 })
 
