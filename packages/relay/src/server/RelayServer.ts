@@ -136,6 +136,8 @@ export class RelayServer {
         if (ws.readyState === ws.OPEN) ws.send(data, { binary: true })
       },
       close: (code: number, reason: string) => {
+        // A socket paused by flow control (LIMIT-5) must read again to finish the handshake.
+        ws.resume()
         ws.close(code, reason.slice(0, 120))
         // A peer that does not read never answers the close either; ws would hold its
         // socket and everything queued on it for 30 s (LIMIT-6).
