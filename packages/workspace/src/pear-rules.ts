@@ -8,17 +8,11 @@ import { createHash } from 'node:crypto'
 import { basename } from 'node:path'
 import { z } from 'zod'
 import type { Project, ProjectIntegration, ProjectRoot, RelayWorkspaceRecord } from './types.js'
+import { isRecord, normalizeChannelName, normalizeChannels, normalizePeopleList } from './channel-rules.js'
 
-/** PEAR-4: channel names become lowercase ascii slugs. */
-export function normalizeChannelName(value: string): string {
-  return value
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/-+/g, '-')
-    .replace(/^-|-$/g, '')
-}
+// Kept here too so Pear-rule callers import one module; they live in channel-rules.ts so the
+// read path (project-view, WorkspaceModel) has no node: imports and runs in a browser.
+export { isRecord, normalizeChannelName, normalizeChannels, normalizePeopleList }
 
 /** The root name Pear's loader derives from a path (schemas/project.ts). */
 export function schemaRootName(path: string): string {
@@ -28,27 +22,6 @@ export function schemaRootName(path: string): string {
 /** The root name Pear's addProject/addProjectRoot derive (node's basename). */
 export function defaultRootName(path: string): string {
   return basename(path) || path
-}
-
-function stringEntries(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : []
-}
-
-/** PEAR-4/PEAR-5: slugged, deduped, never empty ('general'). */
-export function normalizeChannels(value: unknown): string[] {
-  const deduped = Array.from(new Set(stringEntries(value).map(normalizeChannelName).filter(Boolean)))
-  return deduped.length > 0 ? deduped : ['general']
-}
-
-/**
- * PEAR-7: trimmed, empty dropped, deduped case-insensitively; the first spelling's
- * position with the last spelling's case (Pear's Map-based dedupe).
- */
-export function normalizePeopleList(value: unknown): string[] {
-  const trimmed = stringEntries(value)
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-  return Array.from(new Map(trimmed.map((name) => [name.toLowerCase(), name])).values())
 }
 
 export const ChannelsSchema = z.unknown().transform(normalizeChannels)
@@ -216,9 +189,6 @@ export function normalizeRelayWorkspace(value: unknown): RelayWorkspaceRecord | 
   }
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** JSON with object keys sorted: equal values give equal strings on every replica. */
 export function canonicalJson(value: unknown): string {

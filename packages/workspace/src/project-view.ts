@@ -6,7 +6,7 @@
  */
 import * as Y from 'yjs'
 import { KNOWN_PROJECT_KEYS, PREFIX, PROJECT_KEY, projectParts, type RootRecord } from './doc-layout.js'
-import { isRecord, normalizeChannels, normalizePeopleList } from './pear-rules.js'
+import { isRecord, normalizeChannels, normalizePeopleList } from './channel-rules.js'
 import type { Project, ProjectHost, ProjectIntegration, ProjectRoot } from './types.js'
 
 /** A project as the shared doc holds it: root paths as created, no machine-local fields. */

@@ -19,6 +19,8 @@ import { secretMatches, hashSecret, randomId } from '../auth/tokens.js'
 import { KeyedRateLimiter } from '../connection/KeyedRateLimiter.js'
 import type { RelayPeerHandle, RelaySocket } from '../connection/types.js'
 import type { RelayCore } from '../RelayCore.js'
+import { checkOrigin } from './origin-check.js'
+import { StaticAssets } from './static-assets.js'
 import { RelayWebSocket } from './RelayWebSocket.js'
 
 type Route = { kind: 'orchard' } | { kind: 'yws'; workspaceId: string; token: string } | { kind: 'unknown' }
@@ -28,6 +30,10 @@ export interface RelayServerOptions {
   port?: number
   /** Token for the admin HTTP API; random if omitted (read it from `adminToken`). */
   adminToken?: string
+  /** A built web app (the observer's dist/) served at GET / with a strict CSP (STATIC-1). */
+  staticDir?: string
+  /** Pages from these origins may open sockets besides the relay's own; '*' allows any (ORIGIN-1). */
+  allowedOrigins?: string[]
 }
 
 export class RelayServer {
@@ -39,6 +45,7 @@ export class RelayServer {
   /** TCP connections that have not yet sent a complete upgrade or request (SERVER-6). */
   private readonly pendingUpgrade = new WeakMap<Duplex, NodeJS.Timeout>()
   private readonly connects: KeyedRateLimiter
+  private readonly assets: StaticAssets | null
 
   constructor(
     readonly core: RelayCore,
@@ -46,6 +53,7 @@ export class RelayServer {
   ) {
     this.adminToken = options.adminToken ?? randomId(24)
     this.adminHash = hashSecret(this.adminToken)
+    this.assets = options.staticDir ? new StaticAssets(options.staticDir) : null
     const limits = core.limits
     this.connects = new KeyedRateLimiter(limits.addressConnectsPerSecond, limits.addressConnectBurst)
     this.http = createServer((req, res) => {
@@ -126,7 +134,12 @@ export class RelayServer {
       refuseUpgrade(socket, 429, 'rate-limited', 'Too many connections from this address; try again later.', { 'Retry-After': String(Math.ceil(waitMs / 1000)) })
       return
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, route))
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // ORIGIN-1: another page's socket is closed before anything is read from it.
+      const refused = checkOrigin(req.headers, this.options)
+      if (refused) ws.close(4403, refused.slice(0, 120))
+      else this.onSocket(ws, route)
+    })
   }
 
   private onSocket(ws: RelayWebSocket, route: Route): void {
@@ -190,6 +203,7 @@ export class RelayServer {
         const created = await this.core.createWorkspace(name, ownerName)
         return json(res, 201, { workspaceId: created.workspace.id, ownerCredential: created.credential, url: this.core.publicUrl })
       }
+      if (this.assets?.serve(req, res)) return
       json(res, 404, { error: 'not-found', message: 'Endpoints: GET /healthz, GET /metrics, POST /v1/workspaces, ws /orchard, ws /<workspaceId>?token=' })
     } catch (error) {
       this.core.logError('http', error)
