@@ -14,6 +14,7 @@ import {
   type RpcResponseFrame
 } from '@orchard/protocol'
 import { AuthError, AuthRegistry, type WorkspaceRecord } from './auth/AuthRegistry.js'
+import { KeyedRateLimiter } from './connection/KeyedRateLimiter.js'
 import { OrchardConnection } from './connection/OrchardConnection.js'
 import type { RelayPeerHandle, RelaySocket, RoomPeer } from './connection/types.js'
 import { YwsConnection } from './connection/YwsConnection.js'
@@ -28,6 +29,7 @@ import { routeStreamFrame } from './coordination/input.js'
 import { registerCoordination } from './rpc/coordination.js'
 import { registerMembership } from './rpc/membership.js'
 import { RpcRouter } from './rpc/RpcRouter.js'
+import { RingBudget } from './terminals/RingBudget.js'
 import type { RelayStorage } from './storage/types.js'
 import { CONTROL_CHANNEL, WORKSPACE_CHANNEL, WorkspaceRoom, docId } from './WorkspaceRoom.js'
 import * as Y from 'yjs'
@@ -58,6 +60,10 @@ export class RelayCore {
   readonly metrics = new RelayMetrics()
   readonly hostRequests = new HostRequests()
   readonly clock: RelayClock
+  /** LIMIT-8: authenticated connections per member. */
+  readonly memberConnects: KeyedRateLimiter
+  /** TERM-9: terminal output held across all workspaces. */
+  readonly ringBudget: RingBudget
   readonly serverName = 'orchard-relay/0.1.0'
   publicUrl: string
   private readonly logger: RelayLogger
@@ -73,6 +79,8 @@ export class RelayCore {
   constructor(options: RelayCoreOptions) {
     this.storage = options.storage
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.memberConnects = new KeyedRateLimiter(this.limits.memberConnectsPerSecond, this.limits.memberConnectBurst)
+    this.ringBudget = new RingBudget(this.limits.terminalRingBudgetBytes)
     this.logger = options.logger ?? { info: (m) => console.log(m), error: (m) => console.error(m) }
     this.hooks = guardHooks(options.hooks ?? {}, (where, error) => this.logError(where, error))
     this.publicUrl = options.publicUrl ?? 'ws://127.0.0.1:4455'
@@ -126,14 +134,20 @@ export class RelayCore {
       return handle
     }
     this.peers.add(handle)
+    // LIMIT-5: nothing more is read from the socket until its token is checked; `queued`
+    // holds only what was already read.
+    socket.pause?.()
     void (async () => {
       try {
         const member = await this.auth.authenticate(token)
         if (member.workspaceId !== workspaceId) throw new AuthError('credential-unknown')
+        if (this.memberConnects.take(member.id) > 0) return socket.close(CloseCode.tryAgain, 'connect-rate-limited')
         const room = await this.room(workspaceId)
         if (gone) return
         connection = new YwsConnection(this, socket, this.nextConnectionId++, room, member)
         this.metrics.connections++
+        // Resumed first: new messages arrive on a later turn, after the queued ones.
+        socket.resume?.()
         for (const data of queued.splice(0)) connection.receive(data)
       } catch (error) {
         if (!(error instanceof AuthError)) this.logError('y-websocket auth', error)

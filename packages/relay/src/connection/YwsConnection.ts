@@ -12,7 +12,8 @@ import { addsStructs } from '../docs/validate-update.js'
 import { SYNC_STEP1, decodeSyncMessage } from '../docs/sync-messages.js'
 import type { RelayCore } from '../RelayCore.js'
 import { WORKSPACE_CHANNEL, type WorkspaceRoom } from '../WorkspaceRoom.js'
-import { RateLimiter } from './RateLimiter.js'
+import { InboundBudget } from './InboundBudget.js'
+import { OutboundBudget } from './OutboundBudget.js'
 import type { Identity, RelayPeerHandle, RelaySocket, RoomPeer } from './types.js'
 
 export class YwsConnection implements RoomPeer, RelayPeerHandle {
@@ -20,8 +21,9 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
   readonly identity: Identity
   private open = true
   private toldReadOnly = false
-  private readonly frames: RateLimiter
-  private readonly bytes: RateLimiter
+  private answering = false
+  private readonly inbound: InboundBudget
+  private readonly outbound: OutboundBudget
 
   constructor(
     private readonly core: RelayCore,
@@ -31,8 +33,12 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
     member: MemberRecord
   ) {
     this.identity = { memberId: member.id, name: member.name, role: member.role, instanceId: `yws-${connectionId}`, label: 'y-websocket' }
-    this.frames = new RateLimiter(core.limits.framesPerSecond, core.limits.framesPerSecond * 2)
-    this.bytes = new RateLimiter(core.limits.bytesPerSecond, core.limits.bytesPerSecond * 2)
+    // LIMIT-5 / LIMIT-6: the same flow control as Orchard connections.
+    this.inbound = new InboundBudget(core.limits, socket)
+    this.outbound = new OutboundBudget(core.limits, socket, {
+      overflow: () => this.close(CloseCode.tryAgain, 'slow-reader'),
+      resendPresence: () => this.sendRaw(this.room.presence.snapshot('yws') ?? new Uint8Array())
+    })
     room.attach(this)
     const doc = room.workspaceDoc
     doc.subscribers.add(this)
@@ -49,7 +55,7 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
       this.close(CloseCode.tooLarge, 'too-large')
       return
     }
-    if (!this.frames.take() || !this.bytes.take(data.byteLength)) {
+    if (this.inbound.admit(data.byteLength, false) === 'close') {
       this.close(CloseCode.rateLimited, 'rate-limited')
       return
     }
@@ -97,7 +103,11 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
       this.close(CloseCode.badRequest, 'bad-frame')
       return
     }
-    if (message.type !== SYNC_STEP1 && !can(this.identity.role, 'doc.write')) {
+    if (message.type === SYNC_STEP1) {
+      this.outbound.answer(WORKSPACE_CHANNEL, () => this.answerStep1(body))
+      return
+    }
+    if (!can(this.identity.role, 'doc.write')) {
       // Refused from the envelope, before any decoding (VALID-3). A stock client answers our
       // step 1 with a step 2 even when it has nothing new: that is not worth telling about.
       if (!addsStructs(message.update)) return
@@ -108,15 +118,28 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
     this.room.onSync(this, WORKSPACE_CHANNEL, body, null)
   }
 
+  private answerStep1(body: Uint8Array): void {
+    this.answering = true
+    try {
+      this.room.onSync(this, WORKSPACE_CHANNEL, body, null)
+    } finally {
+      this.answering = false
+    }
+  }
+
   closed(): void {
     if (!this.open) return
     this.open = false
+    this.inbound.dispose()
+    this.outbound.dispose()
     this.room.detach(this)
     this.core.connectionClosed(this, this.room.id)
   }
 
   sendRaw(bytes: Uint8Array): void {
-    if (!this.open) return
+    if (!this.open || bytes.byteLength === 0) return
+    // y-websocket message type 1 is awareness (presence).
+    if (!this.outbound.admit(bytes.byteLength, this.answering ? 'answer' : bytes[0] === 1 ? 'presence' : 'other')) return
     this.core.metrics.bytesOut += bytes.byteLength
     this.socket.send(bytes)
   }

@@ -91,6 +91,7 @@ export class TerminalHub {
       channel = new TerminalChannel(agentId, {
         ringBytes: this.limits.terminalRingBytes,
         highWaterBytes: this.limits.viewerHighWaterBytes,
+        budget: this.room.core.ringBudget,
         snapshot: () => this.snapshot(agentId)
       })
       this.channels.set(agentId, channel)
