@@ -12,7 +12,8 @@ import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { MemoryStorage, RelayCore, type RelayLimits } from '@orchard/relay'
-import { eventually, memoryTransport } from '@orchard/relay/testing'
+import { eventually } from '@orchard/relay/testing'
+import { memoryTransport } from '@orchard/client/testing'
 
 let core: RelayCore
 let workspaceId: string
