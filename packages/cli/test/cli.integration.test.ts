@@ -56,3 +56,23 @@ describe('orchard relay and the management commands', () => {
     expect(again.stdout().trim().split('\n')).toHaveLength(1)
   }, 60_000)
 })
+
+describe('the web observer', () => {
+  it('[CLI-10] the relay serves the built observer page and prints a link with the viewer invite in the fragment', async () => {
+    const relay = await startRelay(['--data', join(dir, 'observer.db')])
+    try {
+      const { info } = relay
+      const page = info.url.replace('ws://', 'http://') + '/'
+      expect(info.observer).toBe(page)
+      // The secret travels in the fragment, which browsers never send to a server.
+      expect(info.observerLink).toBe(`${page}#invite=${encodeURIComponent(info.viewerInvite!)}`)
+      const response = await fetch(page)
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toContain('text/html')
+      expect(response.headers.get('content-security-policy')).toContain("default-src 'none'")
+      expect(await response.text()).toContain('<script type="module"')
+    } finally {
+      expect(await relay.stop()).toBe(0)
+    }
+  }, 60_000)
+})

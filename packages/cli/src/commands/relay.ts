@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { findObserverDist, observerLink, observerPage } from '../observer-assets.js'
 import { RelayCore, RelayServer, ThreadedSqliteStorage, type Durability } from '@orchard/relay'
 import { demoWorkspaceUpdate } from '../demo.js'
 import { createLogger, relayLogger } from '../logger.js'
@@ -28,6 +29,10 @@ export interface RelayJsonLine {
   ownerToken: string
   editorInvite: string | null
   viewerInvite: string | null
+  /** The web observer's page, or null when its build is missing (CLI-10). */
+  observer: string | null
+  /** The page with the viewer invite in its fragment: open it to watch (CLI-10). */
+  observerLink: string | null
   adminToken: string
   data: string
 }
@@ -53,7 +58,13 @@ export async function runRelay(options: RelayOptions): Promise<number> {
     process.exit(1)
   }
   const core = new RelayCore({ storage, logger: relayLogger(log) })
-  const server = new RelayServer(core, { port: options.port, host: options.host, ...(previous ? { adminToken: previous.adminToken } : {}) })
+  const observerDir = findObserverDist()
+  const server = new RelayServer(core, {
+    port: options.port,
+    host: options.host,
+    ...(previous ? { adminToken: previous.adminToken } : {}),
+    ...(observerDir ? { staticDir: observerDir } : {})
+  })
   let url: string
   try {
     url = await server.listen()
@@ -86,12 +97,14 @@ export async function runRelay(options: RelayOptions): Promise<number> {
       ownerToken: owner?.ownerCredential ?? '',
       editorInvite: invites?.editor ?? null,
       viewerInvite: invites?.viewer ?? null,
+      observer: observerDir ? observerPage(url) : null,
+      observerLink: observerDir && invites ? observerLink(url, invites.viewer) : null,
       adminToken: server.adminToken,
       data: options.data
     }
     console.log(JSON.stringify(line))
   } else {
-    printBanner(options, url, workspaceId, owner, invites)
+    printBanner(options, url, workspaceId, owner, invites, observerDir !== null)
   }
 
   const signal = await stopSignal
@@ -100,7 +113,7 @@ export async function runRelay(options: RelayOptions): Promise<number> {
   return 0
 }
 
-function printBanner(options: RelayOptions, url: string, workspaceId: string, owner: OwnerFile | undefined, invites: { editor: string; viewer: string } | null): void {
+function printBanner(options: RelayOptions, url: string, workspaceId: string, owner: OwnerFile | undefined, invites: { editor: string; viewer: string } | null, observer: boolean): void {
   const ownerPath = ownerFilePath(options.data)
   console.log(`Orchard relay listening on ${url} (data: ${options.data})`)
   if (invites && owner) {
@@ -108,6 +121,7 @@ function printBanner(options: RelayOptions, url: string, workspaceId: string, ow
     console.log(`  Owner credential (keep it secret; also saved in ${ownerPath}):\n    ${owner.ownerCredential}`)
     console.log(`  Invite for an editor:\n    ${invites.editor}`)
     console.log(`  Invite for a viewer:\n    ${invites.viewer}`)
+    if (observer) console.log(`  Watch in a browser (the web observer, as that viewer):\n    ${observerLink(url, invites.viewer)}`)
     console.log('Next:')
     console.log('  - Join from an app:  WorkspaceSession.join("<invite>", { name: "Ben", file: "projects.json" })  (@orchard/client)')
     console.log('  - See two instances share it:  npx -y pnpm@10.34.8 example:two-instances')
@@ -118,6 +132,8 @@ function printBanner(options: RelayOptions, url: string, workspaceId: string, ow
     console.log(`Serving workspace ${workspaceId}. No owner credential is saved (${ownerPath} is missing): management commands need --token <owner credential>.`)
   }
   const http = url.replace('ws://', 'http://')
+  if (observer) console.log(`Web observer: ${observerPage(url)}`)
+  else console.log('Web observer: not built (run `npx -y pnpm@10.34.8 build`), so not served.')
   console.log(`Health: ${http}/healthz   Metrics: ${http}/metrics   Stop: Ctrl-C`)
 }
 
