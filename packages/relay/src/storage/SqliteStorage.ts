@@ -11,6 +11,7 @@
 import type Database from 'better-sqlite3'
 import { StorageError } from './errors.js'
 import { DataFileLock } from './DataFileLock.js'
+import { failpoint } from './failpoints.js'
 import { type Durability, openRelayDatabase, translateSqliteError } from './sqlite-schema.js'
 import type { StartupCheck } from './startup-checks.js'
 import type { RelayStorage, StoredDoc } from './types.js'
@@ -107,6 +108,7 @@ export class SqliteStorage implements RelayStorage {
       entries.map(({ docId, update }) => {
         const seq = sql.nextSeq.get(docId) as number
         sql.insertUpdate.run(docId, seq, update)
+        failpoint('append-mid')
         return seq
       })
     ).immediate
@@ -118,6 +120,7 @@ export class SqliteStorage implements RelayStorage {
       // covered these seqs. Writing `merged` now would resurrect or regress it (STORE-DOC-7).
       if (oldest === null || oldest > throughSeq) return
       sql.deleteThrough.run(docId, throughSeq)
+      failpoint('compact-mid')
       sql.insertUpdate.run(docId, throughSeq, merged)
     }).immediate
 
@@ -147,13 +150,16 @@ export class SqliteStorage implements RelayStorage {
   async appendUpdates(entries: Entries): Promise<number[]> {
     checkEntries(entries)
     if (entries.length === 0) return []
-    return this.run(() => this.appendTx(entries))
+    const seqs = this.run(() => this.appendTx(entries))
+    failpoint('append-committed')
+    return seqs
   }
 
   async compactDoc(docId: string, merged: Uint8Array, throughSeq: number): Promise<void> {
     checkKey('compactDoc: docId', docId)
     checkBytes(`compactDoc(${JSON.stringify(docId)}): merged`, merged)
     this.run(() => this.compactTx(docId, merged, throughSeq))
+    failpoint('compact-committed')
   }
 
   async removeDoc(docId: string): Promise<void> {
