@@ -131,7 +131,10 @@ function readSentinel(url: string, credential: string): Promise<Record<string, u
       ws.terminate()
       reject(new Error('the relay did not answer a fresh reader within 20 s after the fuzz'))
     }, 20_000)
+    let settled = false
     const done = (result: Record<string, unknown> | Error) => {
+      if (settled) return
+      settled = true
       clearTimeout(timer)
       ws.close(1000)
       if (result instanceof Error) reject(result)
@@ -157,6 +160,7 @@ function readSentinel(url: string, credential: string): Promise<Record<string, u
       }
     })
     ws.on('error', (error) => done(error))
+    ws.on('close', (code, reason) => done(new Error(`the relay closed a fresh reader's socket (${code} ${reason.toString()}) before it could sync`)))
   })
 }
 
