@@ -67,7 +67,13 @@ export interface FuzzReport {
 export interface Principals {
   url: string
   workspaceId: string
+  /** The first of each role is the one pinned regressions use. */
   credentials: Record<Exclude<Principal, 'anonymous'>, string>
+  /**
+   * Several members per role, so a long run stays under the per-member connection rate
+   * (LIMIT-8: a burst of 100, then 2/s) and exercises the relay rather than that limit.
+   */
+  pool: Record<Exclude<Principal, 'anonymous'>, string[]>
 }
 
 function rssMiB(pid: number): number {
@@ -103,6 +109,25 @@ function provider(url: string, credential: string, instanceId: string): RelayPro
 }
 
 const SENTINEL_KEYS = 100
+const POOL_SIZE = 4
+
+/** Joins `count` more members and makes them owners (member.setRole, as the first owner). */
+async function promoteToOwners(url: string, ownerToken: string, count: number, invite: string): Promise<string[]> {
+  const credentials: string[] = []
+  const admin = provider(url, ownerToken, 'fuzz-admin')
+  try {
+    await admin.whenSynced()
+    for (let n = 0; n < count; n++) {
+      const credential = await joinWithInvite(url, invite, `fuzz-owner-${n}`)
+      // A member credential reads orc_m.<workspace>.<member>.<secret>.
+      await admin.request('member.setRole', { memberId: credential.split('.')[2], role: 'owner' })
+      credentials.push(credential)
+    }
+  } finally {
+    admin.destroy()
+  }
+  return credentials
+}
 
 /** Known content written by an honest owner before the fuzz: it must read back unchanged after. */
 async function writeSentinel(url: string, credential: string): Promise<Record<string, unknown>> {
@@ -164,8 +189,11 @@ function readSentinel(url: string, credential: string): Promise<Record<string, u
   })
 }
 
-function credentialFor(session: Session, principals: Principals): string {
-  if (session.hello === 'valid' && session.principal !== 'anonymous') return principals.credentials[session.principal]
+function credentialFor(session: Session, index: number, principals: Principals): string {
+  if (session.hello === 'valid' && session.principal !== 'anonymous') {
+    const pool = principals.pool[session.principal]
+    return pool[index % pool.length] as string
+  }
   // A credential-shaped string that is not one, or a member credential with its secret changed.
   return session.hello === 'bad' ? `${principals.credentials.owner.slice(0, -4)}AAAA` : ''
 }
@@ -181,7 +209,7 @@ interface SessionOutcome {
 /** Runs one session: connect, authenticate or not, send its frames, then see how the relay took them. */
 export function runSession(session: Session, index: number, principals: Principals, timeoutMs: number): Promise<SessionOutcome> {
   return new Promise((resolve) => {
-    const credential = credentialFor(session, principals)
+    const credential = credentialFor(session, index, principals)
     const path =
       session.path ??
       (session.protocol === 'orchard' ? '/orchard' : `/${encodeURIComponent(principals.workspaceId)}${session.hello === 'none' ? '' : `?token=${encodeURIComponent(credential)}`}`)
@@ -271,10 +299,18 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
   relay.child.once('exit', (code, signal) => (exit = { code, signal }))
   const { url, workspaceId, ownerToken, editorInvite, viewerInvite } = relay.info
   if (!editorInvite || !viewerInvite) throw new Error('the relay printed no invites on its first start')
+  const editors: string[] = []
+  const viewers: string[] = []
+  for (let n = 0; n < POOL_SIZE; n++) {
+    editors.push(await joinWithInvite(url, editorInvite, `fuzz-editor-${n}`))
+    viewers.push(await joinWithInvite(url, viewerInvite, `fuzz-viewer-${n}`))
+  }
+  const owners = [ownerToken, ...(await promoteToOwners(url, ownerToken, POOL_SIZE - 1, editorInvite))]
   const principals: Principals = {
     url,
     workspaceId,
-    credentials: { owner: ownerToken, editor: await joinWithInvite(url, editorInvite, 'fuzz-editor'), viewer: await joinWithInvite(url, viewerInvite, 'fuzz-viewer') }
+    credentials: { owner: ownerToken, editor: editors[0] as string, viewer: viewers[0] as string },
+    pool: { owner: owners, editor: editors, viewer: viewers }
   }
   const expected = await writeSentinel(url, ownerToken)
   return {
