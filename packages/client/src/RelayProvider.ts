@@ -87,6 +87,7 @@ export interface RelayProviderOptions {
 export type RequestHandler = (method: string, params: unknown) => Promise<unknown> | unknown
 
 const PROVIDER_ORIGIN = Symbol('orchard:provider')
+const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
 
 export class RelayProvider extends ObservableV2<RelayProviderEvents> {
   readonly docs: Record<string, Y.Doc>
@@ -352,6 +353,22 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
   private onSync(channel: string, body: Uint8Array): void {
     const doc = this.docs[channel]
     if (!doc) return
+    try {
+      this.applySync(channel, doc, body)
+    } catch (error) {
+      // VALID-5: an update this client cannot apply is refused and reported, never a crash;
+      // the doc keeps what it had, and the relay's next full sync can bring it up to date.
+      this.emit('error', [
+        {
+          code: 'bad-update',
+          message: `The relay sent a "${channel}" update this client could not apply (${error instanceof Error ? error.message : String(error)}); it was ignored. Reconnect to sync again, and tell the relay's operator.`,
+          channel
+        }
+      ])
+    }
+  }
+
+  private applySync(channel: string, doc: Y.Doc, body: Uint8Array): void {
     const decoder = decoding.createDecoder(body)
     const type = decoding.readVarUint(decoder)
     if (type === syncProtocol.messageYjsSyncStep1) {
@@ -362,6 +379,9 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
       return
     }
     const update = decoding.readVarUint8Array(decoder)
+    // Re-encoded first, as every later save of this doc will: an update that cannot be
+    // written back (JSON nested past the stack) would break the local file, not just this call.
+    Y.diffUpdate(update, EMPTY_STATE_VECTOR)
     Y.applyUpdate(doc, update, PROVIDER_ORIGIN)
     if (type === syncProtocol.messageYjsSyncStep2 && !this.syncedChannels.has(channel)) {
       this.syncedChannels.add(channel)

@@ -56,8 +56,11 @@ export interface SessionOptions {
   label?: string
   /** Stable id of this instance (default: one generated once and kept in projects.json). */
   instanceId?: string
-  /** How to reach the relay (default: a WebSocket to the relay URL). */
-  transport?: TransportFactory
+  /**
+   * How to reach the relay (default: a WebSocket to the relay URL). A factory with a
+   * `status` (RelayCast's says when posts are rate limited) shows in `transportStatus`.
+   */
+  transport?: TransportFactory & { readonly status?: Record<string, unknown> }
   /** How long join/open wait for the relay before failing (ms, default 15 000). */
   connectTimeoutMs?: number
   store?: Omit<PearStoreOptions, 'file' | 'doc'>
@@ -103,7 +106,8 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
   private constructor(
     readonly store: PearStore,
     readonly provider: RelayProvider,
-    member: StoredMember
+    member: StoredMember,
+    private readonly transport?: SessionOptions['transport']
   ) {
     super()
     this.member = member
@@ -163,7 +167,7 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
     store.setLocalValue(MEMBER_KEY, member)
     store.setLocalValue(INSTANCE_KEY, instanceId)
     await store.flush()
-    return new WorkspaceSession(store, provider, member)
+    return new WorkspaceSession(store, provider, member, options.transport)
   }
 
   /**
@@ -189,7 +193,7 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
     if (options.credential) store.setRelayWorkspaceRecord({ id: workspaceId, createdAt: new Date().toISOString(), apiUrl: relayUrl, authKey: credential })
     const provider = WorkspaceSession.provider(store.doc, credential, relayUrl, instanceId, options)
     const member: StoredMember = stored ?? { workspaceId, memberId: '', name: '', role: 'viewer', relayUrl }
-    const session = new WorkspaceSession(store, provider, member)
+    const session = new WorkspaceSession(store, provider, member, options.transport)
     if (options.waitForRelay ?? true) {
       try {
         await WorkspaceSession.welcomed(provider, options.connectTimeoutMs)
@@ -225,6 +229,11 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
 
   get status(): RelayProvider['status'] {
     return this.provider.status
+  }
+
+  /** The transport's own status, when it reports one (e.g. RelayCast posting rate-limited); else null. */
+  get transportStatus(): Record<string, unknown> | null {
+    return this.transport?.status ?? null
   }
 
   /** Owner: an invite token to hand to someone (role, optional expiry and use limit). */

@@ -8,11 +8,13 @@ import {
   CloseCode,
   encodeFrame,
   encodeYwsMessage,
+  errorFrame,
   syncFrame,
   type Frame,
   type RpcResponseFrame
 } from '@orchard/protocol'
 import { AuthError, AuthRegistry, type WorkspaceRecord } from './auth/AuthRegistry.js'
+import { KeyedRateLimiter } from './connection/KeyedRateLimiter.js'
 import { OrchardConnection } from './connection/OrchardConnection.js'
 import type { RelayPeerHandle, RelaySocket, RoomPeer } from './connection/types.js'
 import { YwsConnection } from './connection/YwsConnection.js'
@@ -27,6 +29,7 @@ import { routeStreamFrame } from './coordination/input.js'
 import { registerCoordination } from './rpc/coordination.js'
 import { registerMembership } from './rpc/membership.js'
 import { RpcRouter } from './rpc/RpcRouter.js'
+import { RingBudget } from './terminals/RingBudget.js'
 import type { RelayStorage } from './storage/types.js'
 import { CONTROL_CHANNEL, WORKSPACE_CHANNEL, WorkspaceRoom, docId } from './WorkspaceRoom.js'
 import * as Y from 'yjs'
@@ -57,6 +60,10 @@ export class RelayCore {
   readonly metrics = new RelayMetrics()
   readonly hostRequests = new HostRequests()
   readonly clock: RelayClock
+  /** LIMIT-8: authenticated connections per member. */
+  readonly memberConnects: KeyedRateLimiter
+  /** TERM-9: terminal output held across all workspaces. */
+  readonly ringBudget: RingBudget
   readonly serverName = 'orchard-relay/0.1.0'
   publicUrl: string
   private readonly logger: RelayLogger
@@ -64,12 +71,16 @@ export class RelayCore {
   private readonly loaded = new Map<string, WorkspaceRoom>()
   private readonly peers = new Set<RelayPeerHandle & { close(code: number, reason: string): void }>()
   private readonly compacting = new Set<SharedDoc>()
+  /** Input-handling failures per connection (ERRORS-1); forgotten with the connection. */
+  private readonly faults = new WeakMap<RoomPeer, number>()
   private nextConnectionId = 1
   private closing = false
 
   constructor(options: RelayCoreOptions) {
     this.storage = options.storage
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.memberConnects = new KeyedRateLimiter(this.limits.memberConnectsPerSecond, this.limits.memberConnectBurst)
+    this.ringBudget = new RingBudget(this.limits.terminalRingBudgetBytes)
     this.logger = options.logger ?? { info: (m) => console.log(m), error: (m) => console.error(m) }
     this.hooks = guardHooks(options.hooks ?? {}, (where, error) => this.logError(where, error))
     this.publicUrl = options.publicUrl ?? 'ws://127.0.0.1:4455'
@@ -123,14 +134,20 @@ export class RelayCore {
       return handle
     }
     this.peers.add(handle)
+    // LIMIT-5: nothing more is read from the socket until its token is checked; `queued`
+    // holds only what was already read.
+    socket.pause?.()
     void (async () => {
       try {
         const member = await this.auth.authenticate(token)
         if (member.workspaceId !== workspaceId) throw new AuthError('credential-unknown')
+        if (this.memberConnects.take(member.id) > 0) return socket.close(CloseCode.tryAgain, 'connect-rate-limited')
         const room = await this.room(workspaceId)
         if (gone) return
         connection = new YwsConnection(this, socket, this.nextConnectionId++, room, member)
         this.metrics.connections++
+        // Resumed first: new messages arrive on a later turn, after the queued ones.
+        socket.resume?.()
         for (const data of queued.splice(0)) connection.receive(data)
       } catch (error) {
         if (!(error instanceof AuthError)) this.logError('y-websocket auth', error)
@@ -220,6 +237,20 @@ export class RelayCore {
 
   metricsText(): string {
     return this.metrics.render({ docsLoaded: this.loaded.size * 2, workspacesLoaded: this.loaded.size })
+  }
+
+  /**
+   * ERRORS-1: a failure while handling one connection's input is that connection's: logged
+   * with who it was, answered with an ERROR (`internal`) on that socket alone, and after
+   * repeated failures the socket is closed. The relay and every other connection go on.
+   */
+  connectionFault(peer: RoomPeer, where: string, error: unknown): void {
+    const { memberId, instanceId } = peer.identity
+    this.logError(`${where} (connection ${peer.connectionId}, member ${memberId || '-'}, instance ${instanceId || '-'})`, error)
+    const faults = (this.faults.get(peer) ?? 0) + 1
+    this.faults.set(peer, faults)
+    peer.sendFrame(errorFrame('internal', 'The relay failed while handling your last frame; it was logged and nothing else was affected.'))
+    if (faults >= 3) peer.close(CloseCode.badRequest, 'bad-frame')
   }
 
   logError(where: string, error: unknown): void {

@@ -3,13 +3,14 @@
  * apply to them (roles, the read-only control doc). Loaded when the first connection
  * arrives, unloaded when the last leaves (DOCS-5).
  */
-import { REFUSALS, can, errorFrame, eventFrame, type MemberRole } from '@orchard/protocol'
+import { CloseCode, REFUSALS, can, errorFrame, eventFrame, type MemberRole } from '@orchard/protocol'
 import * as Y from 'yjs'
 import type { MemberRecord, WorkspaceRecord } from './auth/AuthRegistry.js'
 import type { AckTracker } from './connection/AckTracker.js'
 import type { RoomPeer } from './connection/types.js'
 import { ControlDoc, RELAY_ORIGIN, type ActivityEntry } from './control/ControlDoc.js'
-import { isEmptyUpdate } from './docs/DocState.js'
+import { checkUpdate, isCanonicalEmptyUpdate, isWellFormedStateVector } from './docs/validate-update.js'
+import { loadVerified } from './docs/load-verified.js'
 import { SharedDoc } from './docs/SharedDoc.js'
 import { SYNC_STEP1, decodeSyncMessage } from './docs/sync-messages.js'
 import { AgentCoordinator } from './coordination/AgentCoordinator.js'
@@ -38,7 +39,22 @@ export class WorkspaceRoom {
     readonly workspaceDoc: SharedDoc,
     readonly controlDoc: SharedDoc
   ) {
-    this.presence = new PresenceHub(() => this.peers, WORKSPACE_CHANNEL, core.limits.awarenessIntervalMs)
+    const limits = core.limits
+    this.presence = new PresenceHub(
+      () => this.peers,
+      WORKSPACE_CHANNEL,
+      {
+        intervalMs: limits.awarenessIntervalMs,
+        maxStateBytes: limits.maxPresenceStateBytes,
+        maxDepth: limits.maxPresenceDepth,
+        maxStatesPerConnection: limits.maxPresenceStatesPerConnection
+      },
+      (peer, error) => {
+        // ERRORS-1: its state could not be sent after all; it alone pays, at once.
+        this.core.connectionFault(peer as RoomPeer, 'presence broadcast', error)
+        ;(peer as RoomPeer).close(CloseCode.badRequest, 'bad-frame')
+      }
+    )
     this.leases = new LeaseManager(this, core.storage, core.clock, core.limits.leaseTtlMs)
     this.agents = new AgentCoordinator(this, core.hostRequests, this.leases, core.limits.hostTimeoutMs)
     this.terminals = new TerminalHub(this, core.hostRequests, core.limits)
@@ -76,22 +92,35 @@ export class WorkspaceRoom {
     this.core.hooks.onActivity?.({ workspaceId: this.id, entry })
   }
 
-  /** The Orchard connection of an instance, if it is connected. */
+  /** The Orchard connection of an instance, if it is connected (as the member it is bound to, IDENT-2). */
   peerForInstance(instanceId: string): RoomPeer | undefined {
-    for (const peer of this.peers) if (peer.flavor === 'orchard' && peer.identity.instanceId === instanceId) return peer
+    for (const peer of this.peers) if (this.isInstance(peer, instanceId)) return peer
     return undefined
   }
 
+  /**
+   * IDENT-2: whether `peer` speaks for `instanceId`: an Orchard connection with that
+   * instance id AND the member the id is bound to. Every frame and RPC about an instance
+   * (its output, size, exit, input, record, leases) asks this, never the id alone.
+   */
+  isInstance(peer: RoomPeer, instanceId: string): boolean {
+    if (peer.flavor !== 'orchard' || peer.identity.instanceId !== instanceId) return false
+    return this.core.auth.instanceMember(this.id, instanceId) === peer.identity.memberId
+  }
+
   static async load(core: RelayCore, workspace: WorkspaceRecord): Promise<WorkspaceRoom> {
+    // VALID-4: each doc opens at its last good state; a stored update that cannot be read is quarantined.
+    const limits = { maxJsonDepth: core.limits.maxUpdateDepth, maxTypeDepth: core.limits.maxUpdateDepth }
+    const log = (message: string) => core.logError('quarantine', message)
     const [workspaceStored, controlStored] = await Promise.all([
-      core.storage.loadDoc(docId(workspace.id, WORKSPACE_CHANNEL)),
-      core.storage.loadDoc(docId(workspace.id, CONTROL_CHANNEL))
+      loadVerified(core.storage, docId(workspace.id, WORKSPACE_CHANNEL), limits, log),
+      loadVerified(core.storage, docId(workspace.id, CONTROL_CHANNEL), limits, log)
     ])
     const room = new WorkspaceRoom(
       core,
       workspace,
-      new SharedDoc(docId(workspace.id, WORKSPACE_CHANNEL), WORKSPACE_CHANNEL, workspaceStored?.updates ?? [], workspaceStored?.lastSeq ?? 0),
-      new SharedDoc(docId(workspace.id, CONTROL_CHANNEL), CONTROL_CHANNEL, controlStored?.updates ?? [], controlStored?.lastSeq ?? 0)
+      new SharedDoc(docId(workspace.id, WORKSPACE_CHANNEL), WORKSPACE_CHANNEL, workspaceStored.updates, workspaceStored.lastSeq, workspaceStored.storedUpdates),
+      new SharedDoc(docId(workspace.id, CONTROL_CHANNEL), CONTROL_CHANNEL, controlStored.updates, controlStored.lastSeq, controlStored.storedUpdates)
     )
     room.members = await core.auth.listMembers(workspace.id)
     return room
@@ -159,6 +188,9 @@ export class WorkspaceRoom {
     if (!this.peers.delete(peer)) return
     for (const doc of [this.workspaceDoc, this.controlDoc]) doc.subscribers.delete(peer)
     this.presence.removePeer(peer)
+    // LEAK-1: a closed socket watches nothing and owes nothing; whoever waits on it hears now.
+    this.terminals.detach(peer)
+    this.core.hostRequests.peerClosed(peer)
     const stillThere = [...this.peers].some((other) => other.identity.instanceId === peer.identity.instanceId)
     if (!stillThere && peer.flavor === 'orchard') {
       this.control.removeInstance(peer.identity.instanceId)
@@ -169,7 +201,8 @@ export class WorkspaceRoom {
 
   /**
    * A SYNC frame from a peer. Step 1 subscribes it and answers; step 2 and updates are
-   * checked against its role and the channel (CONTROL-1, ROLE-1), then stored.
+   * checked against the channel and its role from the envelope alone (CONTROL-1, ROLE-1,
+   * VALID-3), then validated as later merges will read them (VALID-1), then stored.
    */
   onSync(peer: RoomPeer, channel: string, body: Uint8Array, acks: AckTracker | null): void {
     const doc = this.channel(channel)
@@ -177,21 +210,14 @@ export class WorkspaceRoom {
       peer.sendFrame(errorFrame('not-found', `There is no document "${channel}" in this workspace.`, undefined, channel))
       return
     }
+    // The envelope only: a type and a view of the payload, no copy and no Yjs decoding.
     const message = decodeSyncMessage(body)
     if (!message) {
       peer.sendFrame(errorFrame('bad-frame', 'That sync message is malformed; it was ignored.', undefined, channel))
       return
     }
     if (message.type === SYNC_STEP1) {
-      const firstTime = !doc.subscribers.has(peer)
-      doc.subscribers.add(peer)
-      const { step2, step1 } = doc.answerStep1(message.stateVector)
-      peer.sendRaw(this.core.frameSync(peer.flavor, channel, step2))
-      if (peer.flavor === 'orchard') peer.sendRaw(this.core.frameSync(peer.flavor, channel, step1))
-      if (firstTime && channel === WORKSPACE_CHANNEL) {
-        const presence = this.presence.snapshot(peer.flavor)
-        if (presence) peer.sendRaw(presence)
-      }
+      this.answerStep1(peer, doc, message.stateVector)
       return
     }
     const seq = acks?.next() ?? 0
@@ -200,24 +226,50 @@ export class WorkspaceRoom {
       acks?.settle(seq)
     }
     if (channel === CONTROL_CHANNEL) {
-      let empty = false
-      try {
-        empty = isEmptyUpdate(message.update)
-      } catch {
-        empty = false
-      }
-      if (!empty) settle({ code: 'forbidden', message: 'The control document is written by the relay only; ask the relay through its methods instead.' })
-      else settle()
+      if (isCanonicalEmptyUpdate(message.update)) settle()
+      else settle({ code: 'forbidden', message: 'The control document is written by the relay only; ask the relay through its methods instead.' })
       return
     }
     if (!can(peer.identity.role, 'doc.write')) {
-      settle({ code: 'read-only', message: REFUSALS['doc.write'] })
+      if (isCanonicalEmptyUpdate(message.update)) settle()
+      else settle({ code: 'read-only', message: REFUSALS['doc.write'] })
       return
     }
+    const check = checkUpdate(message.update, { maxJsonDepth: this.core.limits.maxUpdateDepth, maxTypeDepth: this.core.limits.maxUpdateDepth })
+    if (!check.ok) {
+      settle({ code: 'bad-frame', message: `That ${channel} update was refused and not stored: ${check.message}` })
+      return
+    }
+    // An empty one still takes the pipeline's turn, so its ACK is ordered with the
+    // stored updates around it, as before validation was added.
     // An Orchard client edits project definitions: keep a readable mirror so the relay can
     // say who changed which project. Stock y-websocket rooms stay bytes-only (DOCS-1).
     if (peer.flavor === 'orchard' && channel === WORKSPACE_CHANNEL) this.workspaceModel()
-    this.core.pipeline.submit(doc, message.update, { subscriber: peer, settle })
+    this.core.pipeline.submit(doc, message.update, { subscriber: peer, settle, checked: !check.empty })
+  }
+
+  /** VALID-2: a malformed state vector costs its sender an error, never the room. */
+  private answerStep1(peer: RoomPeer, doc: SharedDoc, stateVector: Uint8Array): void {
+    if (!isWellFormedStateVector(stateVector)) {
+      peer.sendFrame(errorFrame('bad-frame', 'That sync step 1 carries a malformed state vector; it was not answered. Send a state vector as Y.encodeStateVector writes it.', undefined, doc.channel))
+      return
+    }
+    let answer: { step2: Uint8Array; step1: Uint8Array }
+    try {
+      answer = doc.answerStep1(stateVector)
+    } catch (error) {
+      this.core.logError(`answering sync step 1 on ${doc.docId} for connection ${peer.connectionId}`, error)
+      peer.sendFrame(errorFrame('bad-frame', 'The relay could not answer that sync step 1; it was logged.', undefined, doc.channel))
+      return
+    }
+    const firstTime = !doc.subscribers.has(peer)
+    doc.subscribers.add(peer)
+    peer.sendRaw(this.core.frameSync(peer.flavor, doc.channel, answer.step2))
+    if (peer.flavor === 'orchard') peer.sendRaw(this.core.frameSync(peer.flavor, doc.channel, answer.step1))
+    if (firstTime && doc.channel === WORKSPACE_CHANNEL) {
+      const presence = this.presence.snapshot(peer.flavor)
+      if (presence) peer.sendRaw(presence)
+    }
   }
 
   /** ROLE-2: a changed role applies to the member's live sockets at once, and everyone sees it. */

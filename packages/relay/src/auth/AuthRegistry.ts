@@ -57,6 +57,8 @@ export type AuthFailure =
   | 'invite-expired'
   | 'invite-revoked'
   | 'invite-used-up'
+  | 'invite-creator-removed'
+  | 'instance-taken'
 
 export const AUTH_FAILURE_MESSAGES: Record<AuthFailure, string> = {
   'credential-malformed': 'This is not an Orchard credential. Paste the whole credential or join again with an invite.',
@@ -67,7 +69,16 @@ export const AUTH_FAILURE_MESSAGES: Record<AuthFailure, string> = {
   'invite-unknown': 'The relay does not recognize this invite (it may have been altered). Ask for a new one.',
   'invite-expired': 'This invite has expired. Ask the workspace owner for a new one.',
   'invite-revoked': 'This invite was revoked by the workspace owner. Ask for a new one.',
-  'invite-used-up': 'This invite has been used as many times as it allows. Ask for a new one.'
+  'invite-used-up': 'This invite has been used as many times as it allows. Ask for a new one.',
+  'invite-creator-removed': 'The owner who made this invite is no longer an owner of this workspace, so it no longer admits anyone. Ask a current owner for a new invite.',
+  'instance-taken':
+    'Another member of this workspace already uses this instance id, so this connection was refused. Each machine keeps its own id: if you joined again as a new member, or Orchard\'s local state was copied from another machine, clear this instance\'s id (a new one is made) and connect again.'
+}
+
+/** An instance id's owner (IDENT-1): the member that first connected with it. */
+export interface InstanceBinding {
+  memberId: string
+  boundAt: number
 }
 
 export class AuthError extends Error {
@@ -90,8 +101,12 @@ export interface CreatedInvite {
 const WORKSPACE = 'workspace'
 const MEMBER = 'member'
 const INVITE = 'invite'
+const INSTANCE = 'instance'
 
 export class AuthRegistry {
+  /** Bindings seen by this process, so per-frame checks need no storage round trip. */
+  private readonly instances = new Map<string, string>()
+
   constructor(
     private readonly records: RecordStorage,
     private readonly now: () => number = Date.now
@@ -192,9 +207,13 @@ export class AuthRegistry {
    * AUTH-4: redeems an invite for a new member. The use is counted atomically, so an
    * invite with maxUses N admits exactly N joins even when they race.
    */
-  async redeemInvite(token: string, name: string): Promise<CreatedMember> {
+  async redeemInvite(token: string, name: string, instanceId?: string): Promise<CreatedMember> {
     const parsed = parseInvite(token)
     if (!parsed) throw new AuthError('invite-malformed')
+    // IDENT-1: a new member can never own an instance id that is already bound, so refuse
+    // before the invite's use is spent and a member is made for nothing.
+    if (instanceId !== undefined && (await this.boundMember(parsed.workspaceId, instanceId)) !== undefined) throw new AuthError('instance-taken')
+    await this.checkInviteCreator(parsed.workspaceId, parsed.inviteId, parsed.secret)
     let failure: AuthFailure | undefined
     const key = memberKey(parsed.workspaceId, parsed.inviteId)
     const redeemed = await this.records.updateRecord<InviteRecord>(INVITE, key, (current) => {
@@ -204,6 +223,45 @@ export class AuthRegistry {
     if (failure) throw new AuthError(failure)
     if (!redeemed || !(await this.getWorkspace(redeemed.workspaceId))) throw new AuthError('workspace-unknown')
     return this.addMember(redeemed.workspaceId, name, redeemed.role, redeemed.id)
+  }
+
+  /** AUTH-8: an invite speaks for the owner who made it; once they are removed or demoted it admits no one. */
+  private async checkInviteCreator(workspaceId: string, inviteId: string, secret: string): Promise<void> {
+    const invite = await this.records.getRecord<InviteRecord>(INVITE, memberKey(workspaceId, inviteId))
+    // Unknown or tampered: refused as such by the redeeming update, telling a guesser nothing more.
+    if (!invite || !secretMatches(secret, invite.secretHash)) return
+    const creator = await this.getMember(workspaceId, invite.createdBy)
+    // Invites made by the relay itself (the CLI's first run, the admin API) have no member as creator.
+    if (!creator) return
+    if (creator.removedAt !== undefined || creator.role !== 'owner') throw new AuthError('invite-creator-removed')
+  }
+
+  /**
+   * IDENT-1: binds `instanceId` to `memberId` durably the first time it is used in a
+   * workspace; afterwards only that member may connect with it (AuthError 'instance-taken').
+   */
+  async bindInstance(workspaceId: string, instanceId: string, memberId: string): Promise<void> {
+    const key = memberKey(workspaceId, instanceId)
+    const cached = this.instances.get(key)
+    if (cached === memberId) return
+    if (cached !== undefined) throw new AuthError('instance-taken')
+    const binding = (await this.records.updateRecord<InstanceBinding>(INSTANCE, key, (current) => current ?? { memberId, boundAt: this.now() })) as InstanceBinding
+    this.instances.set(key, binding.memberId)
+    if (binding.memberId !== memberId) throw new AuthError('instance-taken')
+  }
+
+  private async boundMember(workspaceId: string, instanceId: string): Promise<string | undefined> {
+    const key = memberKey(workspaceId, instanceId)
+    const cached = this.instances.get(key)
+    if (cached !== undefined) return cached
+    const binding = await this.records.getRecord<InstanceBinding>(INSTANCE, key)
+    if (binding) this.instances.set(key, binding.memberId)
+    return binding?.memberId
+  }
+
+  /** The member an instance id is bound to, as far as this process has seen (IDENT-2). */
+  instanceMember(workspaceId: string, instanceId: string): string | undefined {
+    return this.instances.get(memberKey(workspaceId, instanceId))
   }
 
   private inviteFailure(invite: InviteRecord | undefined, secret: string): AuthFailure | undefined {

@@ -23,8 +23,10 @@ import { isInviteToken } from '@orchard/protocol'
 import { RpcError } from '../rpc/RpcError.js'
 import type { RelayCore } from '../RelayCore.js'
 import type { WorkspaceRoom } from '../WorkspaceRoom.js'
+import { SYNC_STEP1 } from '../docs/sync-messages.js'
 import { AckTracker } from './AckTracker.js'
-import { RateLimiter } from './RateLimiter.js'
+import { InboundBudget } from './InboundBudget.js'
+import { OutboundBudget } from './OutboundBudget.js'
 import type { Identity, RelayPeerHandle, RelaySocket, RoomPeer } from './types.js'
 
 type State = 'hello' | 'authenticating' | 'open' | 'closed'
@@ -39,9 +41,10 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
   /** Frames that arrived while HELLO was being checked; handled in order once it is. */
   private readonly queued: Frame[] = []
   private readonly acks = new Map<string, AckTracker>()
-  private readonly frames: RateLimiter
-  private readonly bytes: RateLimiter
-  private readonly outputBytes: RateLimiter
+  readonly inbound: InboundBudget
+  readonly outbound: OutboundBudget
+  /** Set while a sync step-1 answer is being sent: those bytes are the answer (LIMIT-6). */
+  private answering = false
   private badFrames = 0
   private readonly helloTimer: NodeJS.Timeout
 
@@ -51,9 +54,18 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
     readonly connectionId: number
   ) {
     const limits = core.limits
-    this.frames = new RateLimiter(limits.framesPerSecond, limits.framesPerSecond * 2)
-    this.bytes = new RateLimiter(limits.bytesPerSecond, limits.bytesPerSecond * 2)
-    this.outputBytes = new RateLimiter(limits.outputBytesPerSecond, limits.outputBytesPerSecond * 2)
+    this.inbound = new InboundBudget(limits, socket)
+    this.outbound = new OutboundBudget(limits, socket, {
+      overflow: () => {
+        // Straight to the socket: sendRaw would refuse it, and the peer should still learn why.
+        this.socket.send(this.core.encode(errorFrame('rate-limited', 'This connection fell too far behind reading what the relay sent; reconnect to resync.')))
+        this.close(CloseCode.tryAgain, 'slow-reader')
+      },
+      resendPresence: () => {
+        const presence = this.room?.presence.snapshot(this.flavor)
+        if (presence) this.sendRaw(presence)
+      }
+    })
     this.helloTimer = setTimeout(() => this.refuse(CloseCode.badRequest, 'bad-frame', 'No HELLO arrived in time; say HELLO first.'), limits.helloTimeoutMs)
     this.helloTimer.unref?.()
   }
@@ -65,20 +77,25 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       this.refuse(CloseCode.tooLarge, 'too-large', `A frame of ${data.byteLength} bytes is over the relay's limit of ${limits.maxFrameBytes}.`)
       return
     }
-    // Terminal output from a host has its own, larger budget (LIMIT-3): a chatty agent must
-    // not get its host disconnected for good.
-    const output = data[1] === FrameKind.termOutput
-    const allowed = output ? this.outputBytes.take(data.byteLength) : this.frames.take() && this.bytes.take(data.byteLength)
-    if (!allowed) {
+    let frame: Frame | null = null
+    let decodeError: unknown = null
+    try {
+      frame = decodeFrame(data)
+    } catch (error) {
+      decodeError = error
+    }
+    // Terminal output from the agent's own host has its own, larger budgets (LIMIT-3,
+    // LIMIT-4): a chatty agent must not get its host disconnected. Anything else, output
+    // from anyone else and malformed frames included, is charged to the general budget.
+    // Over budget, the socket is read more slowly; only sustained abuse is closed (LIMIT-5).
+    const output = frame?.kind === FrameKind.termOutput && this.hostsAgent(frame.channel)
+    if (this.inbound.admit(data.byteLength, output) === 'close') {
       this.refuse(CloseCode.rateLimited, 'rate-limited', 'Too many frames or bytes per second from this connection. Slow down and reconnect later.')
       return
     }
     this.core.metrics.bytesIn += data.byteLength
-    let frame: Frame
-    try {
-      frame = decodeFrame(data)
-    } catch (error) {
-      this.onDecodeError(error)
+    if (!frame) {
+      this.onDecodeError(decodeError)
       return
     }
     if (this.state === 'hello') {
@@ -90,19 +107,31 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       return
     }
     if (this.state === 'authenticating') this.queued.push(frame)
-    else this.dispatch(frame, data)
+    else this.dispatchSafely(frame, data)
+  }
+
+  /** ERRORS-1: a failure handling this socket's frame is answered on this socket alone. */
+  private dispatchSafely(frame: Frame, raw?: Uint8Array): void {
+    try {
+      this.dispatch(frame, raw)
+    } catch (error) {
+      this.core.connectionFault(this, `frame kind ${frame.kind} on "${frame.channel}"`, error)
+    }
   }
 
   closed(): void {
     if (this.state === 'closed') return
     this.state = 'closed'
     clearTimeout(this.helloTimer)
+    this.inbound.dispose()
+    this.outbound.dispose()
     this.room?.detach(this)
     this.core.connectionClosed(this, this.room?.id ?? null)
   }
 
   sendRaw(bytes: Uint8Array): void {
     if (this.state === 'closed') return
+    if (!this.outbound.admit(bytes.byteLength, this.answering ? 'answer' : bytes[1] === FrameKind.awareness ? 'presence' : 'other')) return
     this.core.metrics.bytesOut += bytes.byteLength
     this.socket.send(bytes)
   }
@@ -126,6 +155,11 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
     return this.socket.bufferedAmount
   }
 
+  /** LIMIT-1: the transport refused a frame over its size bound before reading it. */
+  tooLarge(): void {
+    this.refuse(CloseCode.tooLarge, 'too-large', `A frame over the relay's limit of ${this.core.limits.maxFrameBytes} bytes was refused; send smaller frames.`)
+  }
+
   private async onHello(hello: HelloFrame): Promise<void> {
     clearTimeout(this.helloTimer)
     if (hello.protocol !== PROTOCOL_VERSION) {
@@ -143,12 +177,20 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       const name = (hello.name ?? hello.label ?? '').trim().slice(0, MAX_ID_LENGTH) || 'Guest'
       let member
       if (joining) {
-        const created = await this.core.auth.redeemInvite(hello.credential, name)
+        const created = await this.core.auth.redeemInvite(hello.credential, name, hello.instanceId)
         member = created.member
         issuedCredential = created.credential
       } else {
         member = await this.core.auth.authenticate(hello.credential)
       }
+      // LIMIT-8: a reconnect storm is refused before it costs a control-doc write.
+      const waitMs = this.core.memberConnects.take(member.id)
+      if (waitMs > 0) {
+        this.refuse(CloseCode.tryAgain, 'rate-limited', `Too many connections for this member in a short time; try again in ${Math.ceil(waitMs / 1000)} s.`, { retryAfterMs: waitMs }, 'connect-rate-limited')
+        return
+      }
+      // IDENT-1: an instance id belongs to the member that first used it.
+      await this.core.auth.bindInstance(member.workspaceId, hello.instanceId, member.id)
       const room = await this.core.room(member.workspaceId)
       if ((this.state as State) === 'closed') return
       if (joining) {
@@ -180,14 +222,15 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       this.core.hooks.onConnect?.({ workspaceId: room.id, identity: { ...this.identity }, flavor: this.flavor })
     } catch (error) {
       if (error instanceof AuthError) {
-        this.refuse(CloseCode.unauthorized, 'unauthorized', error.message, { reason: error.failure }, error.failure)
+        const forbidden = error.failure === 'instance-taken'
+        this.refuse(forbidden ? CloseCode.forbidden : CloseCode.unauthorized, forbidden ? 'forbidden' : 'unauthorized', error.message, { reason: error.failure }, error.failure)
         return
       }
       this.core.logError('hello', error)
       this.refuse(CloseCode.tryAgain, 'internal', 'The relay could not open this workspace right now; try again shortly.')
       return
     }
-    for (const frame of this.queued.splice(0)) if (this.state === 'open') this.dispatch(frame)
+    for (const frame of this.queued.splice(0)) if (this.state === 'open') this.dispatchSafely(frame)
   }
 
   /** `raw` is the frame as received, when it can be forwarded unchanged (terminal output). */
@@ -195,6 +238,11 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
     const room = this.room as WorkspaceRoom
     switch (frame.kind) {
       case FrameKind.sync:
+        if (frame.body[0] === SYNC_STEP1 && room.channel(frame.channel)) {
+          // LIMIT-6: an answer (possibly the whole doc) waits while this socket is backed up.
+          this.outbound.answer(frame.channel, () => this.answerStep1(frame.channel, frame.body))
+          return
+        }
         room.onSync(this, frame.channel, frame.body, this.ackTracker(frame.channel))
         return
       case FrameKind.awareness: {
@@ -203,7 +251,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
           return
         }
         const result = room.presence.apply(this, frame.body)
-        if (!result.ok) this.sendFrame(errorFrame('forbidden', result.message, undefined, frame.channel))
+        if (!result.ok) this.sendFrame(errorFrame(result.code, result.message, undefined, frame.channel))
         return
       }
       case FrameKind.rpcRequest:
@@ -221,6 +269,21 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
         return
       default:
         this.core.handleStreamFrame(room, this, frame, raw)
+    }
+  }
+
+  /** Whether this connection's instance is the host of `agentId` (LIMIT-4: whose output budget applies). */
+  private hostsAgent(agentId: string): boolean {
+    return this.state === 'open' && this.room?.agents.get(agentId)?.hostInstanceId === this.identity.instanceId
+  }
+
+  private answerStep1(channel: string, body: Uint8Array): void {
+    if (this.state !== 'open' || !this.room) return
+    this.answering = true
+    try {
+      this.room.onSync(this, channel, body, null)
+    } finally {
+      this.answering = false
     }
   }
 

@@ -5,14 +5,15 @@
  * y-protocols' auth message, which it logs). Stock clients echo every awareness state
  * they receive; those echoes are dropped quietly by the presence hub.
  */
-import { CloseCode, decodeYwsMessage, encodeYwsMessage, type Frame, type MemberRole } from '@orchard/protocol'
+import { CloseCode, FrameKind, decodeYwsMessage, encodeYwsMessage, type Frame, type MemberRole } from '@orchard/protocol'
 import { REFUSALS, can } from '@orchard/protocol'
 import type { MemberRecord } from '../auth/AuthRegistry.js'
-import { isEmptyUpdate } from '../docs/DocState.js'
+import { addsStructs } from '../docs/validate-update.js'
 import { SYNC_STEP1, decodeSyncMessage } from '../docs/sync-messages.js'
 import type { RelayCore } from '../RelayCore.js'
 import { WORKSPACE_CHANNEL, type WorkspaceRoom } from '../WorkspaceRoom.js'
-import { RateLimiter } from './RateLimiter.js'
+import { InboundBudget } from './InboundBudget.js'
+import { OutboundBudget } from './OutboundBudget.js'
 import type { Identity, RelayPeerHandle, RelaySocket, RoomPeer } from './types.js'
 
 export class YwsConnection implements RoomPeer, RelayPeerHandle {
@@ -20,8 +21,9 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
   readonly identity: Identity
   private open = true
   private toldReadOnly = false
-  private readonly frames: RateLimiter
-  private readonly bytes: RateLimiter
+  private answering = false
+  private readonly inbound: InboundBudget
+  private readonly outbound: OutboundBudget
 
   constructor(
     private readonly core: RelayCore,
@@ -31,8 +33,12 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
     member: MemberRecord
   ) {
     this.identity = { memberId: member.id, name: member.name, role: member.role, instanceId: `yws-${connectionId}`, label: 'y-websocket' }
-    this.frames = new RateLimiter(core.limits.framesPerSecond, core.limits.framesPerSecond * 2)
-    this.bytes = new RateLimiter(core.limits.bytesPerSecond, core.limits.bytesPerSecond * 2)
+    // LIMIT-5 / LIMIT-6: the same flow control as Orchard connections.
+    this.inbound = new InboundBudget(core.limits, socket)
+    this.outbound = new OutboundBudget(core.limits, socket, {
+      overflow: () => this.close(CloseCode.tryAgain, 'slow-reader'),
+      resendPresence: () => this.sendRaw(this.room.presence.snapshot('yws') ?? new Uint8Array())
+    })
     room.attach(this)
     const doc = room.workspaceDoc
     doc.subscribers.add(this)
@@ -49,11 +55,20 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
       this.close(CloseCode.tooLarge, 'too-large')
       return
     }
-    if (!this.frames.take() || !this.bytes.take(data.byteLength)) {
+    if (this.inbound.admit(data.byteLength, false) === 'close') {
       this.close(CloseCode.rateLimited, 'rate-limited')
       return
     }
     this.core.metrics.bytesIn += data.byteLength
+    try {
+      this.handle(data)
+    } catch (error) {
+      // ERRORS-1: whatever went wrong with this client's bytes costs this client alone.
+      this.core.connectionFault(this, 'y-websocket message', error)
+    }
+  }
+
+  private handle(data: Uint8Array): void {
     let message
     try {
       message = decodeYwsMessage(data)
@@ -65,10 +80,13 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
       case 'sync':
         this.onSync(message.body)
         return
-      case 'awareness':
-        // Echoes and refusals are both dropped: a stock client has no way to show an error.
-        this.room.presence.apply(this, message.update)
+      case 'awareness': {
+        // Echoes are dropped quietly (COMPAT-3); a malformed or over-limit update closes
+        // the socket (PRESENCE-6), since a stock client has no other way to hear about it.
+        const result = this.room.presence.apply(this, message.update)
+        if (!result.ok && result.code !== 'forbidden') this.close(result.code === 'too-large' ? CloseCode.tooLarge : CloseCode.badRequest, result.code)
         return
+      }
       case 'query-awareness': {
         const presence = this.room.presence.snapshot('yws')
         if (presence) this.sendRaw(presence)
@@ -86,12 +104,13 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
       return
     }
     if (message.type === SYNC_STEP1) {
-      this.room.onSync(this, WORKSPACE_CHANNEL, body, null)
+      this.outbound.answer(WORKSPACE_CHANNEL, () => this.answerStep1(body))
       return
     }
     if (!can(this.identity.role, 'doc.write')) {
-      // A stock client answers our step 1 with a step 2 even when it has nothing: not a write.
-      if (isEmpty(message.update)) return
+      // Refused from the envelope, before any decoding (VALID-3). A stock client answers our
+      // step 1 with a step 2 even when it has nothing new: that is not worth telling about.
+      if (!addsStructs(message.update)) return
       if (!this.toldReadOnly) this.sendRaw(encodeYwsMessage({ type: 'auth', reason: REFUSALS['doc.write'] }))
       this.toldReadOnly = true
       return
@@ -99,21 +118,42 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
     this.room.onSync(this, WORKSPACE_CHANNEL, body, null)
   }
 
+  private answerStep1(body: Uint8Array): void {
+    this.answering = true
+    try {
+      this.room.onSync(this, WORKSPACE_CHANNEL, body, null)
+    } finally {
+      this.answering = false
+    }
+  }
+
   closed(): void {
     if (!this.open) return
     this.open = false
+    this.inbound.dispose()
+    this.outbound.dispose()
     this.room.detach(this)
     this.core.connectionClosed(this, this.room.id)
   }
 
   sendRaw(bytes: Uint8Array): void {
-    if (!this.open) return
+    if (!this.open || bytes.byteLength === 0) return
+    // y-websocket message type 1 is awareness (presence).
+    if (!this.outbound.admit(bytes.byteLength, this.answering ? 'answer' : bytes[0] === 1 ? 'presence' : 'other')) return
     this.core.metrics.bytesOut += bytes.byteLength
     this.socket.send(bytes)
   }
 
-  /** Orchard frames have no y-websocket form; errors surface as the socket's close reason. */
-  sendFrame(_frame: Frame): void {}
+  /**
+   * Orchard frames have no y-websocket form. An ERROR the room sends this client becomes its
+   * close (YWS-3): a stock client cannot show an error, and a refusal it never hears about
+   * is a silent loss. Other frames have no meaning here.
+   */
+  sendFrame(frame: Frame): void {
+    if (frame.kind !== FrameKind.error) return
+    const code = YWS_CLOSE[frame.code]
+    if (code !== undefined) this.close(code, frame.code)
+  }
 
   close(code: number, reason: string): void {
     if (!this.open) return
@@ -130,10 +170,11 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
   }
 }
 
-function isEmpty(update: Uint8Array): boolean {
-  try {
-    return isEmptyUpdate(update)
-  } catch {
-    return false
-  }
+/** ERROR codes that end a stock client's socket, and how. Others (none today) are dropped. */
+const YWS_CLOSE: Record<string, number> = {
+  'bad-frame': CloseCode.badRequest,
+  'too-large': CloseCode.tooLarge,
+  forbidden: CloseCode.forbidden,
+  'read-only': CloseCode.forbidden,
+  internal: 1011
 }

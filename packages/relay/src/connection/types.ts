@@ -8,12 +8,24 @@ export interface RelaySocket {
   close(code: number, reason: string): void
   /** Bytes queued and not yet written; 0 where the transport cannot tell. */
   readonly bufferedAmount: number
+  /**
+   * Stop reading from the peer until resume(), as TCP does when a receiver is busy (LIMIT-5).
+   * Transports that cannot (an in-memory pair) leave these out; their senders are closed
+   * with 4429 where a pausable one would only be slowed.
+   */
+  pause?(): void
+  resume?(): void
 }
 
 /** What the transport calls as things happen on the connection. */
 export interface RelayPeerHandle {
   receive(data: Uint8Array): void
   closed(): void
+  /**
+   * The transport refused a frame over its own size bound before reading it (LIMIT-1); the
+   * handle says why and closes with 4413. Without it the transport closes with 4413 itself.
+   */
+  tooLarge?(): void
 }
 
 export interface Identity {

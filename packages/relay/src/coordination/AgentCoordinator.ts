@@ -49,7 +49,7 @@ export class AgentCoordinator {
     if (agent.status === 'stopped' || agent.status === 'failed') return agent
     const stopped: AgentRecord = { ...agent, status: 'stopped', updatedAt: Date.now(), info: { ...(isObject(agent.info) ? agent.info : {}), exitCode, signal } }
     this.room.control.setAgent(stopped)
-    this.leases.drop(agentId)
+    this.leases.drop(agentId, 'exited', null)
     this.room.terminals.drop(agentId)
     this.room.recordActivity(null, 'exited', { agentId, agentName: agent.name, projectId: agent.projectId, exitCode, signal })
     return stopped
@@ -174,7 +174,7 @@ export class AgentCoordinator {
     }
     const stopped: AgentRecord = { ...agent, status: 'stopped', updatedAt: Date.now() }
     this.room.control.setAgent(stopped)
-    this.leases.drop(agentId)
+    this.leases.drop(agentId, 'stopped', peer)
     this.room.terminals.drop(agentId)
     this.room.recordActivity(peer, 'stopped', { agentId, agentName: agent.name, projectId: agent.projectId })
     return stopped

@@ -38,7 +38,7 @@ export class LeaseManager {
   claim(peer: RoomPeer, agentId: string, takeover: boolean): Promise<LeaseRecord> {
     return this.serialize(agentId, async () => {
       const held = this.current(agentId)
-      const mine = held && held.holderInstanceId === peer.identity.instanceId && held.memberId === peer.identity.memberId
+      const mine = held && holds(held, peer)
       if (held && mine) return this.extend(held)
       if (held && !takeover) {
         throw new RpcError('conflict', `${held.memberName} holds this agent's terminal until ${new Date(held.expiresAt).toISOString()}. Ask them to release it${peer.identity.role === 'owner' ? ', or take it over' : ''}.`, {
@@ -73,7 +73,7 @@ export class LeaseManager {
   /** LEASE-2: the holder renews with its epoch; anyone else, or an old epoch, is refused. */
   renew(peer: RoomPeer, agentId: string, epoch: number): LeaseRecord {
     const held = this.current(agentId)
-    if (!held || held.epoch !== epoch || held.holderInstanceId !== peer.identity.instanceId) {
+    if (!held || held.epoch !== epoch || !holds(held, peer)) {
       throw new RpcError('stale-epoch', `Your hold on this agent's terminal (epoch ${epoch}) has ended${held ? `; ${held.memberName} holds it now (epoch ${held.epoch})` : ''}. Claim it again to type.`, {
         epoch: held?.epoch ?? null
       })
@@ -84,21 +84,24 @@ export class LeaseManager {
   /** LEASE-5: release is idempotent; a stale epoch releases nothing and is not an error. */
   release(peer: RoomPeer, agentId: string, epoch: number): { released: boolean } {
     const held = this.room.control.leases.get(agentId)
-    if (!held || held.epoch !== epoch || held.holderInstanceId !== peer.identity.instanceId) return { released: false }
+    if (!held || held.epoch !== epoch || !holds(held, peer)) return { released: false }
     this.room.control.setLease(null, agentId)
     this.room.recordActivity(peer, 'released', { agentId, epoch })
     return { released: true }
   }
 
-  /** Stopping an agent ends its lease (STOP-1). */
-  drop(agentId: string): void {
-    if (this.room.control.leases.has(agentId)) this.room.control.setLease(null, agentId)
+  /** Stopping an agent ends its lease (STOP-1); its holder hears why at once (LEASE-10). */
+  drop(agentId: string, reason: 'stopped' | 'exited', by: RoomPeer | null): void {
+    const held = this.room.control.leases.get(agentId)
+    if (!held) return
+    this.room.control.setLease(null, agentId)
+    this.notifyLost(held, reason, by)
   }
 
   /** LEASE-3: input is accepted only from the current holder with the current epoch. */
   checkInput(peer: RoomPeer, agentId: string, epoch: number): void {
     const held = this.current(agentId)
-    if (!held || held.holderInstanceId !== peer.identity.instanceId || held.memberId !== peer.identity.memberId) {
+    if (!held || !holds(held, peer)) {
       throw new RpcError('not-holder', held ? `${held.memberName} holds this agent's terminal; your input was not sent. Claim it to type.` : 'Nobody holds this agent\'s terminal; claim it before typing.')
     }
     if (held.epoch !== epoch) throw new RpcError('stale-epoch', `That input carried epoch ${epoch}, but the lease is at epoch ${held.epoch}; it was not sent.`)
@@ -117,7 +120,7 @@ export class LeaseManager {
 
   private notifyLost(lease: LeaseRecord, reason: string, by: RoomPeer | null): void {
     for (const peer of this.room.peers) {
-      if (peer.identity.instanceId !== lease.holderInstanceId) continue
+      if (!holds(lease, peer)) continue
       peer.sendFrame({ kind: 14, channel: '', event: { type: 'lease-lost', agentId: lease.agentId, epoch: lease.epoch, reason, by: by?.identity.name ?? null } })
     }
   }
@@ -146,4 +149,9 @@ export class LeaseManager {
     this.queues.set(agentId, next.catch(() => undefined))
     return next
   }
+}
+
+/** IDENT-2: a lease is held by an instance AND the member that claimed it, never by an id alone. */
+function holds(lease: LeaseRecord, peer: RoomPeer): boolean {
+  return peer.flavor === 'orchard' && lease.holderInstanceId === peer.identity.instanceId && lease.memberId === peer.identity.memberId
 }

@@ -26,6 +26,8 @@ export interface UpdateOrigin {
   subscriber: DocSubscriber
   /** Called once the update is durable (or refused), with the frame's sequence number. */
   settle(error?: { code: string; message: string }): void
+  /** Already checked non-empty and valid (VALID-1): the pipeline need not decode it again. */
+  checked?: boolean
 }
 
 export class SharedDoc {
@@ -43,11 +45,13 @@ export class SharedDoc {
     /** The channel name on the wire ('workspace' or 'control'). */
     readonly channel: string,
     updates: readonly Uint8Array[],
-    lastSeq = 0
+    lastSeq = 0,
+    /** How many updates storage holds, when `updates` was already merged from them. */
+    storedUpdates = updates.length
   ) {
     this.state = new DocState(updates)
     this.lastSeq = lastSeq
-    this.storedUpdates = updates.length
+    this.storedUpdates = storedUpdates
   }
 
   get bytes(): number {

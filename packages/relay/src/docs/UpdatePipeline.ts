@@ -115,6 +115,7 @@ export class UpdatePipeline {
   }
 
   private accept(doc: SharedDoc, item: Pending): boolean {
+    if (item.origin?.checked) return true
     try {
       if (isEmptyUpdate(item.update)) {
         // A peer's step 2 when it had nothing new: nothing to store or send.

@@ -35,14 +35,14 @@ export function registerCoordination(router: RpcRouter): void {
   router.register('agent.exited', z.object({ agentId, exitCode: z.number().int().nullable().optional(), signal: z.number().int().nullable().optional() }), (ctx, params) => {
     const agent = ctx.room.agents.get(params.agentId)
     if (!agent) throw new RpcError('not-found', `There is no agent ${params.agentId} in this workspace.`)
-    if (agent.hostInstanceId !== ctx.peer.identity.instanceId) throw new RpcError('forbidden', `Only the instance running "${agent.name}" can report that it exited.`)
+    if (!ctx.room.isInstance(ctx.peer, agent.hostInstanceId)) throw new RpcError('forbidden', `Only the instance running "${agent.name}" can report that it exited.`)
     return { agent: ctx.room.agents.exited(agent.id, params.exitCode ?? null, params.signal ?? null) }
   })
   // From the agent's host instance only: the terminal's size, shared with every viewer (TERM-7).
   router.register('terminal.size', z.object({ agentId, cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) }), (ctx, params) => {
     const agent = ctx.room.agents.get(params.agentId)
     if (!agent) throw new RpcError('not-found', `There is no agent ${params.agentId} in this workspace.`)
-    if (agent.hostInstanceId !== ctx.peer.identity.instanceId) throw new RpcError('forbidden', `Only the instance running "${agent.name}" reports its terminal size.`)
+    if (!ctx.room.isInstance(ctx.peer, agent.hostInstanceId)) throw new RpcError('forbidden', `Only the instance running "${agent.name}" reports its terminal size.`)
     return { agent: ctx.room.agents.resized(agent.id, params.cols, params.rows) }
   })
   router.register('lease.renew', z.object({ agentId, epoch }), (ctx, params) => ({ lease: ctx.room.leases.renew(ctx.peer, params.agentId, params.epoch) }))

@@ -6,14 +6,22 @@
  *   GET  /metrics                           Prometheus text
  *   POST /v1/workspaces                     create a workspace (Authorization: Bearer <admin token>)
  * Bad credentials are refused after the upgrade with a 44xx close code: an HTTP 401 at
- * the upgrade reaches clients as a bare 1006 and they retry forever (SERVER-2).
+ * the upgrade reaches clients as a bare 1006 and they retry forever (SERVER-2). What is
+ * refused before the upgrade is what a retry (with backoff) may fix or what no client
+ * sends: a connect storm from one address (429, LIMIT-7) and an unreadable path (400,
+ * SERVER-5). Nothing a socket sends can throw out of this file (SERVER-5, SERVER-6).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type RawData, type Server as WsServer } from 'ws'
 import { secretMatches, hashSecret, randomId } from '../auth/tokens.js'
-import type { RelayPeerHandle } from '../connection/types.js'
+import { KeyedRateLimiter } from '../connection/KeyedRateLimiter.js'
+import type { RelayPeerHandle, RelaySocket } from '../connection/types.js'
 import type { RelayCore } from '../RelayCore.js'
+import { RelayWebSocket } from './RelayWebSocket.js'
+
+type Route = { kind: 'orchard' } | { kind: 'yws'; workspaceId: string; token: string } | { kind: 'unknown' }
 
 export interface RelayServerOptions {
   host?: string
@@ -25,9 +33,12 @@ export interface RelayServerOptions {
 export class RelayServer {
   readonly http: Server
   readonly adminToken: string
-  private readonly wss: WebSocketServer
+  private readonly wss: WsServer<typeof RelayWebSocket>
   private readonly adminHash: string
-  private readonly sockets = new Set<WebSocket>()
+  private readonly sockets = new Set<RelayWebSocket>()
+  /** TCP connections that have not yet sent a complete upgrade or request (SERVER-6). */
+  private readonly pendingUpgrade = new WeakMap<Duplex, NodeJS.Timeout>()
+  private readonly connects: KeyedRateLimiter
 
   constructor(
     readonly core: RelayCore,
@@ -35,12 +46,32 @@ export class RelayServer {
   ) {
     this.adminToken = options.adminToken ?? randomId(24)
     this.adminHash = hashSecret(this.adminToken)
-    this.http = createServer((req, res) => void this.onRequest(req, res))
-    // ws would close an over-limit frame with 1009 before our code sees it; it gets
-    // room up to twice the limit so the relay itself answers 4413 with a reason (LIMIT-1).
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: core.limits.maxFrameBytes * 2, perMessageDeflate: false })
-    this.http.on('upgrade', (req, socket, head) => {
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, req))
+    const limits = core.limits
+    this.connects = new KeyedRateLimiter(limits.addressConnectsPerSecond, limits.addressConnectBurst)
+    this.http = createServer((req, res) => {
+      this.upgradeDone(req.socket)
+      void this.onRequest(req, res)
+    })
+    // ws refuses a frame over maxPayload before buffering it; RelayWebSocket turns that
+    // refusal into the relay's own ERROR + 4413 (LIMIT-1), so no frame over the limit is
+    // ever held in memory.
+    this.wss = new WebSocketServer<typeof RelayWebSocket>({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false, WebSocket: RelayWebSocket })
+    this.http.on('connection', (socket: Socket) => {
+      // SERVER-6: a connection that never completes its upgrade (or request) costs a socket
+      // and a parser until Node's own 60 s header timeout; this bound is the relay's.
+      const timer = setTimeout(() => socket.destroy(), limits.upgradeTimeoutMs)
+      timer.unref?.()
+      this.pendingUpgrade.set(socket, timer)
+      socket.once('close', () => clearTimeout(timer))
+    })
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        this.onUpgrade(req, socket, head)
+      } catch (error) {
+        // Whatever a socket sent, it costs that socket only (SERVER-5).
+        this.core.logError('upgrade', error)
+        refuseUpgrade(socket, 500, 'internal', 'The relay failed handling this upgrade; it was logged.')
+      }
     })
   }
 
@@ -68,41 +99,73 @@ export class RelayServer {
     await this.core.close()
     for (const ws of this.sockets) ws.terminate()
     await new Promise<void>((resolve) => this.wss.close(() => resolve()))
-    await new Promise<void>((resolve) => this.http.close(() => resolve()))
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()))
+    // Half-open connections that never upgraded would otherwise hold close() open.
+    this.http.closeAllConnections()
+    await closed
   }
 
-  private onSocket(ws: WebSocket, req: IncomingMessage): void {
+  private upgradeDone(socket: Duplex): void {
+    const timer = this.pendingUpgrade.get(socket)
+    if (timer) clearTimeout(timer)
+    this.pendingUpgrade.delete(socket)
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.upgradeDone(socket)
+    socket.on('error', () => socket.destroy())
+    const route = parseRoute(req.url ?? '/')
+    if (!route) {
+      refuseUpgrade(socket, 400, 'bad-request', 'The request path is not valid percent-encoding; connect to /orchard or /<workspaceId>?token=<credential>.')
+      return
+    }
+    const waitMs = this.connects.take(req.socket.remoteAddress ?? 'unknown')
+    if (waitMs > 0) {
+      // LIMIT-7: before the upgrade, so a storm costs no WebSocket; clients see a failed
+      // connect and retry with backoff, which is what a rate limit asks of them.
+      refuseUpgrade(socket, 429, 'rate-limited', 'Too many connections from this address; try again later.', { 'Retry-After': String(Math.ceil(waitMs / 1000)) })
+      return
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, route))
+  }
+
+  private onSocket(ws: RelayWebSocket, route: Route): void {
     this.sockets.add(ws)
-    const url = new URL(req.url ?? '/', 'http://relay')
-    const socket = {
+    const socket: RelaySocket = {
       send: (data: Uint8Array) => {
         if (ws.readyState === ws.OPEN) ws.send(data, { binary: true })
       },
-      close: (code: number, reason: string) => ws.close(code, reason.slice(0, 120)),
+      close: (code: number, reason: string) => {
+        // A socket paused by flow control (LIMIT-5) must read again to finish the handshake.
+        ws.resume()
+        ws.close(code, reason.slice(0, 120))
+        // A peer that does not read never answers the close either; ws would hold its
+        // socket and everything queued on it for 30 s (LIMIT-6).
+        const timer = setTimeout(() => ws.terminate(), this.core.limits.closeGraceMs)
+        timer.unref?.()
+        ws.once('close', () => clearTimeout(timer))
+      },
       get bufferedAmount() {
         return ws.bufferedAmount
-      }
+      },
+      pause: () => ws.pause(),
+      resume: () => ws.resume()
     }
-    let handle: RelayPeerHandle
-    const path = url.pathname.replace(/\/+$/, '')
-    if (path === '/orchard') {
-      handle = this.core.acceptOrchard(socket)
-    } else {
-      const workspaceId = decodeURIComponent(path.slice(1))
-      const token = url.searchParams.get('token') ?? ''
-      if (!workspaceId || workspaceId.includes('/')) {
-        ws.close(4404, 'no such endpoint: use /orchard or /<workspaceId>?token=')
-        this.sockets.delete(ws)
-        return
-      }
-      handle = this.core.acceptYws(socket, workspaceId, token)
+    if (route.kind === 'unknown') {
+      ws.close(4404, 'no such endpoint: use /orchard or /<workspaceId>?token=')
+      this.sockets.delete(ws)
+      return
     }
+    const handle: RelayPeerHandle = route.kind === 'orchard' ? this.core.acceptOrchard(socket) : this.core.acceptYws(socket, route.workspaceId, route.token)
+    ws.onTooLarge = () => (handle.tooLarge ? handle.tooLarge() : ws.close(4413, 'too-large'))
     ws.on('message', (data: RawData) => handle.receive(toBytes(data)))
     ws.on('close', () => {
       this.sockets.delete(ws)
       handle.closed()
     })
-    ws.on('error', () => ws.terminate())
+    // ws has already started a closing handshake with the right code (1002, 1007, or our
+    // 4413); terminating here would turn it into a bare 1006 that clients retry.
+    ws.on('error', () => undefined)
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -133,6 +196,36 @@ export class RelayServer {
       json(res, 500, { error: 'internal', message: 'The relay failed handling this request; it was logged.' })
     }
   }
+}
+
+/** Where an upgrade goes; null if its path cannot be read at all (SERVER-5). */
+function parseRoute(rawUrl: string): Route | null {
+  let url: URL
+  let path: string
+  try {
+    url = new URL(rawUrl, 'http://relay')
+    path = decodeURIComponent(url.pathname).replace(/\/+$/, '')
+  } catch {
+    return null
+  }
+  if (path === '/orchard') return { kind: 'orchard' }
+  const workspaceId = path.slice(1)
+  if (!workspaceId || workspaceId.includes('/')) return { kind: 'unknown' }
+  return { kind: 'yws', workspaceId, token: url.searchParams.get('token') ?? '' }
+}
+
+/** An HTTP answer on a socket that asked to upgrade, then the socket is closed. */
+function refuseUpgrade(socket: Duplex, status: number, error: string, message: string, headers: Record<string, string> = {}): void {
+  if (socket.destroyed) return
+  const body = JSON.stringify({ error, message })
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Connection: close',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
+  ]
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`)
 }
 
 function toBytes(data: RawData): Uint8Array {

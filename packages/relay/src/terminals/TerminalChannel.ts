@@ -7,6 +7,7 @@
  */
 import { FrameKind, encodeFrame, errorFrame } from '@orchard/protocol'
 import type { RoomPeer } from '../connection/types.js'
+import type { RingBudget } from './RingBudget.js'
 import { TerminalRing, type OutputChunk } from './TerminalRing.js'
 
 export interface HostSnapshot {
@@ -20,6 +21,8 @@ export interface HostSnapshot {
 export interface TerminalChannelOptions {
   ringBytes: number
   highWaterBytes: number
+  /** The relay-wide bound on all rings together (TERM-9). */
+  budget?: RingBudget
   /** Asks the agent's host for its current screen; null if the host cannot be reached. */
   snapshot: () => Promise<HostSnapshot | null>
 }
@@ -49,7 +52,7 @@ export class TerminalChannel {
     readonly agentId: string,
     private readonly options: TerminalChannelOptions
   ) {
-    this.ring = new TerminalRing(options.ringBytes)
+    this.ring = new TerminalRing(options.ringBytes, options.budget)
   }
 
   /**
@@ -119,6 +122,7 @@ export class TerminalChannel {
     if (this.drainTimer) clearInterval(this.drainTimer)
     this.drainTimer = null
     this.viewers.clear()
+    this.ring.release()
   }
 
   /** Sends chunks in order, stopping (lagging) as soon as the socket is past the high-water mark. */

@@ -35,7 +35,7 @@ export class TerminalHub {
           peer.sendFrame(errorFrame('not-found', `There is no agent ${frame.channel} in this workspace; its output was dropped.`, undefined, frame.channel))
           return true
         }
-        if (agent.hostInstanceId !== peer.identity.instanceId) {
+        if (!this.room.isInstance(peer, agent.hostInstanceId)) {
           peer.sendFrame(errorFrame('forbidden', `Only the instance running "${agent.name}" can publish its output.`, undefined, frame.channel))
           return true
         }
@@ -91,6 +91,7 @@ export class TerminalHub {
       channel = new TerminalChannel(agentId, {
         ringBytes: this.limits.terminalRingBytes,
         highWaterBytes: this.limits.viewerHighWaterBytes,
+        budget: this.room.core.ringBudget,
         snapshot: () => this.snapshot(agentId)
       })
       this.channels.set(agentId, channel)

@@ -1,8 +1,11 @@
 /**
  * The recent output of one terminal (TERM-2): chunks of one generation with their byte
- * offsets, bounded by total bytes. The oldest chunks fall off; what remains is a
- * contiguous range [start, end) that a viewer can resume from.
+ * offsets, bounded by total bytes, and with every other ring by a shared RingBudget
+ * (TERM-9). The oldest chunks fall off; what remains is a contiguous range [start, end)
+ * that a viewer can resume from.
  */
+import type { BudgetedRing, RingBudget } from './RingBudget.js'
+
 export interface OutputChunk {
   generation: number
   offset: number
@@ -11,15 +14,35 @@ export interface OutputChunk {
   frame: Uint8Array
 }
 
-export class TerminalRing {
+export class TerminalRing implements BudgetedRing {
   generation = 0
   private chunks: OutputChunk[] = []
   private bytes = 0
   /** First offset still held (after eviction) and the end of the stream. */
   start = 0
   end = 0
+  lastWrite = 0
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly budget?: RingBudget
+  ) {
+    budget?.add(this)
+  }
+
+  /** The ring is gone (its terminal closed): it no longer counts against the budget. */
+  release(): void {
+    this.budget?.remove(this)
+  }
+
+  /** TERM-9: gives up the oldest chunk for the relay-wide budget. */
+  dropOldest(): number {
+    const dropped = this.chunks.shift()
+    if (!dropped) return 0
+    this.bytes -= dropped.data.byteLength
+    this.start = this.chunks[0]?.offset ?? this.end
+    return dropped.data.byteLength
+  }
 
   get size(): number {
     return this.bytes
@@ -32,6 +55,16 @@ export class TerminalRing {
    * Returns the part that is new, or null.
    */
   append(generation: number, offset: number, data: Uint8Array, encode: (offset: number, data: Uint8Array) => Uint8Array): OutputChunk | null {
+    const before = this.bytes
+    const chunk = this.appendWithin(generation, offset, data, encode)
+    if (chunk && this.budget) {
+      this.lastWrite = this.budget.stamp()
+      this.budget.changed(this.bytes - before)
+    } else if (this.budget && this.bytes !== before) this.budget.changed(this.bytes - before)
+    return chunk
+  }
+
+  private appendWithin(generation: number, offset: number, data: Uint8Array, encode: (offset: number, data: Uint8Array) => Uint8Array): OutputChunk | null {
     if (generation < this.generation) return null
     // Generations start at 1, so the first chunk ever also starts the ring at its offset.
     if (generation > this.generation) this.reset(generation, offset)

@@ -1,0 +1,65 @@
+/**
+ * VALID-1 and VALID-2 at the function level: which updates and state vectors the relay's
+ * check passes, and what it says about the ones it refuses.
+ */
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { checkUpdate, isWellFormedStateVector } from '../../src/docs/validate-update.js'
+import { deepEmbedUpdate } from './raw-clients.js'
+
+function nested(depth: number, kind: 'any' | 'types'): Uint8Array {
+  const doc = new Y.Doc()
+  doc.transact(() => {
+    if (kind === 'any') {
+      let value: unknown = 1
+      for (let level = 0; level < depth; level++) value = { v: value }
+      doc.getMap('m').set('deep', value)
+      return
+    }
+    let map = doc.getMap('m')
+    for (let level = 0; level < depth; level++) {
+      const child = new Y.Map<unknown>()
+      map.set('child', child)
+      map = child as Y.Map<unknown>
+    }
+  })
+  return Y.encodeStateAsUpdate(doc)
+}
+
+describe('checkUpdate', () => {
+  it('[VALID-1] passes ordinary edits and refuses deep JSON (any, embed, format) and deeply nested shared types, saying which', () => {
+    const doc = new Y.Doc()
+    const projects = doc.getMap('projects')
+    const project = new Y.Map<unknown>()
+    projects.set('p1', project)
+    project.set('integrations', [{ id: 'i', type: 'github', settings: { a: { b: { c: [1, 2, 3] } } } }])
+    const text = doc.getText('notes')
+    text.insert(0, 'hello', { bold: true })
+    text.insertEmbed(5, { image: { src: 'x', size: { w: 1, h: 2 } } })
+    expect(checkUpdate(Y.encodeStateAsUpdate(doc))).toEqual({ ok: true, empty: false })
+    expect(checkUpdate(Y.encodeStateAsUpdate(new Y.Doc()))).toEqual({ ok: true, empty: true })
+
+    expect(checkUpdate(nested(60, 'any')).ok).toBe(true)
+    expect(checkUpdate(nested(65, 'any'))).toMatchObject({ ok: false, message: expect.stringContaining('nested deeper than 64 levels') })
+    expect(checkUpdate(deepEmbedUpdate(100_000))).toMatchObject({ ok: false, message: expect.stringContaining('nested deeper than 64 levels') })
+    const formatted = new Y.Doc()
+    let format: unknown = true
+    for (let level = 0; level < 80; level++) format = { f: format }
+    formatted.getText('t').insert(0, 'x', { deep: format })
+    expect(checkUpdate(Y.encodeStateAsUpdate(formatted)).ok).toBe(false)
+
+    expect(checkUpdate(nested(60, 'types')).ok).toBe(true)
+    expect(checkUpdate(nested(70, 'types'))).toMatchObject({ ok: false, message: expect.stringContaining('nests shared types deeper than 64') })
+    expect(checkUpdate(new Uint8Array([1, 2, 3, 250, 250]))).toMatchObject({ ok: false, message: expect.stringContaining('not a valid Yjs update') })
+  })
+
+  it('[VALID-2] a state vector must read in full', () => {
+    const doc = new Y.Doc()
+    doc.getMap('m').set('a', 1)
+    expect(isWellFormedStateVector(Y.encodeStateVector(doc))).toBe(true)
+    expect(isWellFormedStateVector(Y.encodeStateVector(new Y.Doc()))).toBe(true)
+    expect(isWellFormedStateVector(new Uint8Array([3, 0x80]))).toBe(false)
+    expect(isWellFormedStateVector(new Uint8Array([1, 5, 6, 7]))).toBe(false)
+    expect(isWellFormedStateVector(new Uint8Array([]))).toBe(false)
+  })
+})
