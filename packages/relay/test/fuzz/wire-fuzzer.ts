@@ -71,7 +71,7 @@ export interface Principals {
   credentials: Record<Exclude<Principal, 'anonymous'>, string>
   /**
    * Several members per role, so a long run stays under the per-member connection rate
-   * (LIMIT-8: a burst of 100, then 2/s) and exercises the relay rather than that limit.
+   * (LIMIT-8: a burst of 300, then 5/s) and exercises the relay rather than that limit.
    */
   pool: Record<Exclude<Principal, 'anonymous'>, string[]>
 }
@@ -228,6 +228,11 @@ export function runSession(session: Session, index: number, principals: Principa
       ws?.terminate()
       finish()
     }, timeoutMs)
+    if (session.path !== undefined) {
+      // The hostile input here is the upgrade request itself.
+      outcome.sent++
+      outcome.byClass['upgrade-path'] = 1
+    }
     try {
       ws = new WebSocket(`${principals.url}${path}`, { maxPayload: 64 * 1024 * 1024 })
     } catch {
