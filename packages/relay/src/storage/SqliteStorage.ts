@@ -10,11 +10,15 @@
  */
 import type Database from 'better-sqlite3'
 import { StorageError } from './errors.js'
+import { DataFileLock } from './DataFileLock.js'
+import { failpoint } from './failpoints.js'
 import { type Durability, openRelayDatabase, translateSqliteError } from './sqlite-schema.js'
+import type { StartupCheck } from './startup-checks.js'
 import type { RelayStorage, StoredDoc } from './types.js'
 import { checkBytes, checkEntries, checkKey, checkThroughSeq, decodeValue, encodeValue } from './validate.js'
 
 export type { Durability } from './sqlite-schema.js'
+export type { StartupCheck } from './startup-checks.js'
 
 export interface SqliteStorageOptions {
   /** The database file; created if missing (its directory must exist). */
@@ -27,6 +31,14 @@ export interface SqliteStorageOptions {
   durability?: Durability
   /** How long to wait for another connection's lock before failing (PRAGMA busy_timeout). Default 5000. */
   busyTimeoutMs?: number
+  /**
+   * Hold the data file's lock (`<path>.lock`, STORE-SQL-9) while open, so a second relay on
+   * the same file is refused. Default true; false only for a second connection of the same
+   * storage (the writer thread), which runs under its owner's lock.
+   */
+  exclusive?: boolean
+  /** The integrity check at open (STORE-SQL-10): 'quick' (default), 'full' or 'none'. */
+  startupCheck?: StartupCheck
 }
 
 export interface SqliteStorageStatus {
@@ -54,13 +66,14 @@ export class SqliteStorage implements RelayStorage {
   readonly path: string
   readonly durability: Durability
   private readonly db: Database.Database
+  private readonly lock: DataFileLock | null
   private readonly appendTx: (entries: Entries) => number[]
   private readonly compactTx: (docId: string, merged: Uint8Array, throughSeq: number) => void
   private readonly updateTx: (kind: string, id: string, fn: (current: string | undefined) => string | undefined) => void
   private readonly sql: ReturnType<typeof prepareStatements>
 
   constructor(options: SqliteStorageOptions) {
-    const { path, durability = 'full', busyTimeoutMs = 5000 } = options ?? ({} as SqliteStorageOptions)
+    const { path, durability = 'full', busyTimeoutMs = 5000, exclusive = true, startupCheck = 'quick' } = options ?? ({} as SqliteStorageOptions)
     if (typeof path !== 'string' || path === '' || path === ':memory:') {
       throw new TypeError(`SqliteStorage needs a file path, got ${JSON.stringify(path)}; use MemoryStorage for a store that is not kept`)
     }
@@ -70,21 +83,32 @@ export class SqliteStorage implements RelayStorage {
     if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
       throw new TypeError(`SqliteStorage busyTimeoutMs must be a non-negative integer, got ${String(busyTimeoutMs)}`)
     }
+    if (startupCheck !== 'quick' && startupCheck !== 'full' && startupCheck !== 'none') {
+      throw new TypeError(`SqliteStorage startupCheck must be 'quick', 'full' or 'none', got ${JSON.stringify(startupCheck)}`)
+    }
     this.path = path
     this.durability = durability
-    this.db = openRelayDatabase(path, durability, busyTimeoutMs)
+    // The lock comes first: only its holder may create, check or migrate the file.
+    this.lock = exclusive ? DataFileLock.acquire(path) : null
     let sql: ReturnType<typeof prepareStatements>
     try {
-      sql = this.sql = prepareStatements(this.db)
+      this.db = openRelayDatabase(path, { durability, busyTimeoutMs, startupCheck })
+      try {
+        sql = this.sql = prepareStatements(this.db)
+      } catch (error) {
+        this.db.close()
+        throw translateSqliteError(path, error)
+      }
     } catch (error) {
-      this.db.close()
-      throw translateSqliteError(path, error)
+      this.lock?.release()
+      throw error
     }
 
     this.appendTx = this.db.transaction((entries: Entries) =>
       entries.map(({ docId, update }) => {
         const seq = sql.nextSeq.get(docId) as number
         sql.insertUpdate.run(docId, seq, update)
+        failpoint('append-mid')
         return seq
       })
     ).immediate
@@ -96,6 +120,7 @@ export class SqliteStorage implements RelayStorage {
       // covered these seqs. Writing `merged` now would resurrect or regress it (STORE-DOC-7).
       if (oldest === null || oldest > throughSeq) return
       sql.deleteThrough.run(docId, throughSeq)
+      failpoint('compact-mid')
       sql.insertUpdate.run(docId, throughSeq, merged)
     }).immediate
 
@@ -125,13 +150,16 @@ export class SqliteStorage implements RelayStorage {
   async appendUpdates(entries: Entries): Promise<number[]> {
     checkEntries(entries)
     if (entries.length === 0) return []
-    return this.run(() => this.appendTx(entries))
+    const seqs = this.run(() => this.appendTx(entries))
+    failpoint('append-committed')
+    return seqs
   }
 
   async compactDoc(docId: string, merged: Uint8Array, throughSeq: number): Promise<void> {
     checkKey('compactDoc: docId', docId)
     checkBytes(`compactDoc(${JSON.stringify(docId)}): merged`, merged)
     this.run(() => this.compactTx(docId, merged, throughSeq))
+    failpoint('compact-committed')
   }
 
   async removeDoc(docId: string): Promise<void> {
@@ -216,6 +244,7 @@ export class SqliteStorage implements RelayStorage {
       this.db.pragma('wal_checkpoint(TRUNCATE)')
     } finally {
       this.db.close()
+      this.lock?.release()
     }
   }
 

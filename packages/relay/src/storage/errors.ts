@@ -18,6 +18,20 @@ export type StorageErrorCode =
   | 'newer-schema'
   /** The storage was closed; nothing more can be read or written through it. */
   | 'closed'
+  /** Another relay (another process, or another storage in this one) has the file open. */
+  | 'locked'
+  /** The file or its directory cannot be written, so nothing could ever be stored. */
+  | 'read-only'
+  /** The file exists but holds 0 bytes: never the state a relay leaves its store in. */
+  | 'empty-file'
+
+/**
+ * Every code above is something an operator fixes outside the relay (a file, a directory, a
+ * second process), so a front end prints `message` alone, without a stack trace, and exits.
+ */
+export function isStorageError(error: unknown): error is StorageError {
+  return error instanceof StorageError
+}
 
 export class StorageError extends Error {
   override readonly name = 'StorageError'

@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3'
 import { StorageError } from './errors.js'
+import { checkIntegrity, createDataFile, probeWritable, readOnly, refuseEmptyFile, type StartupCheck } from './startup-checks.js'
 
 /** Marks the file as an Orchard relay store (PRAGMA application_id, ASCII "ORCH"). */
 export const APPLICATION_ID = 0x4f524348
@@ -42,8 +43,34 @@ export const SCHEMA_VERSION = MIGRATIONS.length
 
 export type Durability = 'full' | 'normal'
 
-/** Opens (creating if needed) and prepares the database, or throws a StorageError saying what to do. */
-export function openRelayDatabase(path: string, durability: Durability, busyTimeoutMs: number): Database.Database {
+export interface OpenOptions {
+  durability: Durability
+  busyTimeoutMs: number
+  /** The start-up integrity check (STORE-SQL-10); 'none' for a second connection to a file already checked. */
+  startupCheck: StartupCheck
+}
+
+/**
+ * Opens (creating if needed, STORE-SQL-11) and prepares the database, or throws a
+ * StorageError saying what to do. Order matters: every check that only reads runs before
+ * the first write, so a file that is refused is left byte for byte as it was.
+ */
+export function openRelayDatabase(path: string, options: OpenOptions): Database.Database {
+  refuseEmptyFile(path)
+  try {
+    createDataFile(path, (temp) => {
+      const db = new Database(temp)
+      try {
+        prepare(db, temp, options.durability)
+      } finally {
+        db.close()
+      }
+    })
+  } catch (error) {
+    const code = String((error as { code?: unknown }).code ?? '')
+    if (/^(SQLITE_(READONLY|CANTOPEN|PERM)|EACCES|EPERM|EROFS)/.test(code)) throw readOnly(path, error)
+    throw translateSqliteError(path, error)
+  }
   let db: Database.Database
   try {
     db = new Database(path)
@@ -51,25 +78,32 @@ export function openRelayDatabase(path: string, durability: Durability, busyTime
     throw translateSqliteError(path, error)
   }
   try {
-    db.pragma(`busy_timeout = ${busyTimeoutMs}`)
-    // Read-only inspection first: a file that is not ours is refused unchanged.
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs}`)
+    // Read-only inspection first: a file that is not ours, or a damaged one, is refused unchanged.
     refuseForeignFile(db, path)
-    const mode = db.pragma('journal_mode = WAL', { simple: true })
-    if (mode !== 'wal') {
-      throw new StorageError(
-        'cannot-open',
-        `Cannot open relay storage at ${path}: SQLite could not switch it to WAL journal mode (it reports "${String(mode)}"). ` +
-          'Put the database on a local disk; network file systems do not support WAL.',
-        path
-      )
-    }
-    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`)
-    migrate(db, path)
+    checkIntegrity(db, path, options.startupCheck)
+    prepare(db, path, options.durability)
+    if (options.startupCheck !== 'none') probeWritable(db, path, APPLICATION_ID)
     return db
   } catch (error) {
     db.close()
     throw translateSqliteError(path, error)
   }
+}
+
+/** WAL, durability and the schema: the same steps for a new file and for an existing one. */
+function prepare(db: Database.Database, path: string, durability: Durability): void {
+  const mode = db.pragma('journal_mode = WAL', { simple: true })
+  if (mode !== 'wal') {
+    throw new StorageError(
+      'cannot-open',
+      `Cannot open relay storage at ${path}: SQLite could not switch it to WAL journal mode (it reports "${String(mode)}"). ` +
+        'Put the database on a local disk; network file systems do not support WAL.',
+      path
+    )
+  }
+  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`)
+  migrate(db, path)
 }
 
 function refuseForeignFile(db: Database.Database, path: string): void {
@@ -123,11 +157,15 @@ function migrate(db: Database.Database, path: string): void {
  */
 export function translateSqliteError(path: string, error: unknown, phase: 'open' | 'use' = 'open'): unknown {
   if (error instanceof StorageError) return error
-  const code = (error as { code?: unknown }).code
+  const extended = String((error as { code?: unknown }).code ?? '')
+  // better-sqlite3 reports extended codes (SQLITE_CORRUPT_INDEX, SQLITE_READONLY_DIRECTORY...).
+  // Their base code is the part before the second underscore.
+  const code = /^SQLITE_[A-Z]+/.exec(extended)?.[0] ?? extended
   const detail = (error as Error).message
   const at = `Cannot open relay storage at ${path}`
   if (phase === 'use' && code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB') return error
   if (phase === 'use') return corrupt(path, detail, error)
+  if (code === 'SQLITE_READONLY') return readOnly(path, error)
   if (error instanceof TypeError && /directory does not exist/.test(detail)) {
     return new StorageError('cannot-open', `${at}: its directory does not exist. Create the directory or choose another path.`, path, { cause: error })
   }
@@ -145,7 +183,6 @@ export function translateSqliteError(path: string, error: unknown, phase: 'open'
       return corrupt(path, detail, error)
     case 'SQLITE_CANTOPEN':
     case 'SQLITE_PERM':
-    case 'SQLITE_READONLY':
     case 'SQLITE_AUTH':
       return new StorageError(
         'cannot-open',

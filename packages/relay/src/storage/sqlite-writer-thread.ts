@@ -21,7 +21,8 @@ if (!port) throw new Error('sqlite-writer-thread must run in a worker thread')
 
 let storage: SqliteStorage
 try {
-  storage = new SqliteStorage({ path, durability, busyTimeoutMs })
+  // The main thread holds the file's lock and has checked it already (STORE-SQL-9, -10).
+  storage = new SqliteStorage({ path, durability, busyTimeoutMs, exclusive: false, startupCheck: 'none' })
   port.postMessage({ id: 0, ok: true } satisfies WriterReply)
 } catch (error) {
   port.postMessage(failure(0, error))

@@ -203,7 +203,8 @@ describe('SqliteStorage', () => {
     file.fill(0xa5, (rootPage - 1) * pageSize, rootPage * pageSize)
     writeFileSync(path, file)
 
-    const damaged = new SqliteStorage({ path })
+    // Skip the start-up check (STORE-SQL-10) to reach damage the way a running relay meets it.
+    const damaged = new SqliteStorage({ path, startupCheck: 'none' })
     await expect(damaged.loadDoc('a')).rejects.toMatchObject({ name: 'StorageError', code: 'corrupt', path })
     await expect(damaged.loadDoc('a')).rejects.toThrow(/damaged.*restore the file from a backup/)
     await damaged.close()
