@@ -14,7 +14,7 @@
  *           control58: 58 MiB with no stalled viewer, the doc's own cost)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -41,7 +41,10 @@ interface Relay {
 
 async function startRelay(): Promise<Relay> {
   const dir = mkdtempSync(join(tmpdir(), 'orchard-memory-'))
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'packages/relay/src/cli.ts'), 'relay', '--json', '--port', '0', '--data', join(dir, 'relay.db')], {
+  // The CLI moved to its own package; an older checkout (--repo) still has it in the relay.
+  const cli = join(repo, 'packages/cli/src/bin.ts')
+  const entry = existsSync(cli) ? ['--conditions=@orchard/source', '--import', 'tsx', cli] : ['--import', 'tsx', join(repo, 'packages/relay/src/cli.ts')]
+  const child = spawn(process.execPath, [...entry, 'relay', '--json', '--port', '0', '--data', join(dir, 'relay.db')], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe']
   })
