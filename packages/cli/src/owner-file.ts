@@ -27,9 +27,16 @@ export function urlFilePath(dataPath: string): string {
 export function readOwnerFile(dataPath: string): OwnerFile | undefined {
   const path = ownerFilePath(dataPath)
   if (!existsSync(path)) return undefined
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    // Unreadable is not damaged: say which, so nobody moves a good credential aside.
+    throw new CliError(`${path} cannot be read (${(error as Error).message}). Run the relay as the user who owns it, or pass --token <owner credential>.`)
+  }
   let value: unknown
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'))
+    value = JSON.parse(text)
   } catch (error) {
     throw new CliError(
       `${path} is not valid JSON (${(error as Error).message}). It holds the owner's credential, so Orchard will not replace it: ` +

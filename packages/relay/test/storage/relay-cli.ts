@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
-const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
+// The CLI is its own package (@orchard/cli); it runs from its sources here, as in the harness.
+const cli = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url))
 
 export interface RelayExit {
   code: number | null
@@ -18,7 +19,7 @@ export interface RelayExit {
 /** Runs `orchard relay --json --port 0 ...args`; a relay that starts instead is killed and reported as an error. */
 export function runRelayUntilExit(args: string[], options: { uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<RelayExit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'relay', '--json', '--port', '0', ...args], {
+    const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', cli, 'relay', '--json', '--port', '0', ...args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {})

@@ -6,7 +6,7 @@
  * left as it was.
  */
 import { createHash } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -216,8 +216,10 @@ describe('the relay process at start', () => {
   it.runIf(asRoot)('[STORE-SQL-12] an unwritable data file or directory: the relay (as an unprivileged user) exits 1 saying it cannot be written', async () => {
     const readOnlyFile = await relayStore(3)
     chmodSync(readOnlyFile, 0o444)
-    // Its lock file stays writable, so what is refused is the store itself.
+    // Its lock file stays writable, so what is refused is the store itself; owner.json is
+    // the unprivileged user's own (the CLI reads it before it opens the store).
     chmodSync(`${readOnlyFile}.lock`, 0o666)
+    if (existsSync(`${readOnlyFile}.owner.json`)) chownSync(`${readOnlyFile}.owner.json`, NOBODY, NOBODY)
     const before = sha(readOnlyFile)
     const fileRun = await runRelayUntilExit(['--data', readOnlyFile], { uid: NOBODY })
     expect(fileRun.code).toBe(1)
