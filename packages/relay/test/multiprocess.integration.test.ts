@@ -58,8 +58,8 @@ describe('instances in separate processes', () => {
     const names = results.map((result) => (result.agent as { name: string }).name).sort()
     expect(names).toEqual(['worker', 'worker-2', 'worker-3', 'worker-4', 'worker-5'])
     const seen = (await instances[0]!.call({ cmd: 'agents' })).agents as Array<{ id: string; name: string }>
-    const hostView = host.agents()
     await eventually(() => host.agents().length === seen.length, { what: 'same agents everywhere' })
+    const hostView = host.agents()
     expect(hostView.map((agent) => agent.id).sort()).toEqual(seen.map((agent) => agent.id).sort())
   }, 60_000)
 

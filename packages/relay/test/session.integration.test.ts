@@ -18,8 +18,11 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
 })
 
+/** Added to the relay's clock: invite expiry is tested by stepping it, not by sleeping. */
+let clockOffset = 0
+
 async function relayAndOwner(dataDir?: string): Promise<{ relay: TestRelay; owner: WorkspaceSession }> {
-  const relay = await startTestRelay(dataDir ? { dataDir } : {})
+  const relay = await startTestRelay({ ...(dataDir ? { dataDir } : {}), now: () => Date.now() + clockOffset })
   const owner = await WorkspaceSession.open({ credential: relay.ownerCredential, relayUrl: relay.url })
   cleanups.push(() => relay.close(), () => owner.close())
   return { relay, owner }
@@ -35,8 +38,8 @@ describe('WorkspaceSession', () => {
     const legacy = JSON.stringify({ projects: [{ id: 'mine', name: 'Mine', roots: [{ path: '/me' }] }], activeProjectId: 'mine' })
     writeFileSync(file, legacy)
     await expect(WorkspaceSession.join('orchard-invite:broken', { name: 'Ben', file })).rejects.toBeInstanceOf(SessionError)
-    const expired = await owner.createInvite('editor', { expiresInMs: 1 })
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    const expired = await owner.createInvite('editor', { expiresInMs: 60_000 })
+    clockOffset += 60_000
     await expect(WorkspaceSession.join(expired, { name: 'Ben', file })).rejects.toMatchObject({ code: 'invite-expired' })
     expect(readFileSync(file, 'utf8')).toBe(legacy)
 
