@@ -42,6 +42,6 @@ export default {
   concurrency: 1,
   timeoutMS: 20000,
   tempDirName: '.stryker-tmp',
-  ignorePatterns: ['reports', '.orchard', '*.db', '*.db-wal', '*.db-shm'],
+  ignorePatterns: ['reports', '.orchard', '.stryker-tmp*', '*.db', '*.db-wal', '*.db-shm'],
   mutate: modules[pkg],
 }
