@@ -65,6 +65,39 @@ describe('what a refused frame says', () => {
     expect(unreadable.message).toBe('unknown frame kind 99')
     expect({ kind: unreadable.kind, channel: unreadable.channel }).toEqual({ kind: 99, channel: undefined })
     expect(refusal('not bytes').message).toBe('a frame must be a Uint8Array')
+    expect(refusal(new Uint8Array()).message).toBe('truncated: version byte missing')
+    expect(refusal(Uint8Array.of(1)).message).toBe('truncated: kind missing')
+  })
+
+  // Every numeric and string field of every kind, given a value it cannot hold.
+  const base: Record<number, Record<string, unknown>> = {
+    4: { id: 1, method: 'm', params: null },
+    5: { id: 1, ok: false, code: 'c', message: 'm' },
+    6: { code: 'c', message: 'm' },
+    7: { seq: 1 },
+    8: { generation: 1, offset: 1 },
+    10: { generation: 1, offset: 1, data: new Uint8Array() },
+    11: { generation: 1, from: 1, to: 2, cols: 1, rows: 1, snapshot: '' },
+    12: { epoch: 1, data: new Uint8Array() },
+    13: { epoch: 1, cols: 1, rows: 1 }
+  }
+  const label: Record<number, string> = { 4: 'RPC_REQUEST', 5: 'RPC_RESPONSE', 6: 'ERROR', 7: 'ACK', 8: 'TERM_SUBSCRIBE', 10: 'TERM_OUTPUT', 11: 'TERM_GAP', 12: 'TERM_INPUT', 13: 'TERM_RESIZE' }
+  const cases = Object.entries(base).flatMap(([kind, fields]) =>
+    Object.entries(fields)
+      .filter(([name]) => name !== 'params' && name !== 'ok')
+      .map(([name, value]) => {
+        const bad = typeof value === 'number' ? (name === 'from' ? 3 : -1) : typeof value === 'string' ? 5 : 'not bytes'
+        const expected = name === 'from' ? 'TERM_GAP.from must not exceed TERM_GAP.to' : `${label[Number(kind)]}.${name} must be`
+        return [`${label[Number(kind)]}.${name}`, { kind: Number(kind), channel: '', ...fields, [name]: bad }, expected] as const
+      })
+  )
+  it.each(cases)('[WIRE-21] encodeFrame names %s when it cannot be encoded', (_field, frame, expected) => {
+    expect(() => encodeFrame(frame as unknown as Frame)).toThrow(expected)
+  })
+
+  it('[WIRE-21] encodeFrame names the header fields too', () => {
+    expect(() => encodeFrame({ kind: 7, channel: 5, seq: 1 } as unknown as Frame)).toThrow('channel must be a string')
+    expect(() => encodeFrame({ kind: -1, channel: '' } as unknown as Frame)).toThrow('kind must be an integer in [0, 2^53 - 1], got -1')
   })
 
   it.each([
