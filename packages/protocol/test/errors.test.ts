@@ -97,6 +97,7 @@ describe('what a refused frame says', () => {
 
   it('[WIRE-21] encodeFrame names the header fields too', () => {
     expect(() => encodeFrame({ kind: 7, channel: 5, seq: 1 } as unknown as Frame)).toThrow('channel must be a string')
+    expect(() => encodeFrame({ kind: 11, channel: '', generation: 0, from: -1, to: 2, cols: 1, rows: 1, snapshot: '' } as unknown as Frame)).toThrow('TERM_GAP.from must be an integer')
     expect(() => encodeFrame({ kind: -1, channel: '' } as unknown as Frame)).toThrow('kind must be an integer in [0, 2^53 - 1], got -1')
   })
 
