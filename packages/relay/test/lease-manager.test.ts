@@ -166,4 +166,33 @@ describe('LeaseManager', () => {
     await expect(manager.claim(as(carol), 'a', false)).rejects.toMatchObject({ code: 'conflict' })
     expect((await manager.claim(as(ben), 'a', false)).epoch).toBe(1)
   })
+
+  it('[LEASE-1] the same member on another instance is not the holder either', async () => {
+    const laptop = peer('ben', 'editor', 'm-ben', 'laptop')
+    const desktop = peer('ben', 'editor', 'm-ben', 'desktop')
+    await manager.claim(as(laptop), 'a', false)
+    await expect(manager.claim(as(desktop), 'a', false)).rejects.toMatchObject({ code: 'conflict' })
+  })
+
+  it('[LEASE-6] concurrent claims for one agent are serialized: exactly one is granted', async () => {
+    const results = await Promise.allSettled([peer('ben'), peer('carol'), peer('dan')].map((p) => manager.claim(as(p), 'a', false)))
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
+    expect(results.filter((result) => result.status === 'rejected').map((result) => (result as PromiseRejectedResult).reason.code)).toEqual(['conflict', 'conflict'])
+  })
+
+  it('[LEASE-1] the sweeper runs every ttl/4 (250 ms here), its notice is connection-level, and close() stops it', async () => {
+    const ben = peer('ben')
+    peers.push(ben)
+    await manager.claim(as(ben), 'a', false)
+    now += 1_000 // expired by the clock; the sweeper has not run yet
+    await vi.advanceTimersByTimeAsync(249)
+    expect(leases.has('a')).toBe(true)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(leases.has('a')).toBe(false)
+    expect(ben.frames.map((frame) => frame.channel)).toEqual([''])
+    await manager.claim(as(ben), 'b', false)
+    expect(vi.getTimerCount()).toBe(1)
+    manager.close()
+    expect(vi.getTimerCount()).toBe(0)
+  })
 })
