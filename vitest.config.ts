@@ -1,4 +1,5 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
+import { SpecCheckReporter } from './scripts/spec-check/reporter.js'
 
 // Every @orchard/* package exports its TypeScript under the `@orchard/source` condition
 // (dist/ for everyone else), so tests run on the sources with no build step. Child
@@ -14,11 +15,20 @@ export default defineConfig({
   resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] },
   ssr: { resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'examples/**/*.test.ts',
+      'scripts/**/*.test.ts',
+      'test/**/*.test.ts'
+    ],
+    exclude: [...configDefaults.exclude, 'scripts/fixtures/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests spawn relays and child processes; two cores in CI.
     pool: 'forks',
-    maxWorkers: 2
+    maxWorkers: 2,
+    // A whole-suite run also checks SPEC citations from the tests it collected (spec-check).
+    reporters: ['default', new SpecCheckReporter()]
   }
 })

@@ -107,6 +107,8 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
   private readonly sent = new Map<string, number>()
   private readonly acked = new Map<string, number>()
   private readonly syncedChannels = new Set<string>()
+  /** TERM_INPUT/TERM_RESIZE frames sent per channel on this connection (LEASE-11's numbering). */
+  private readonly inputsSent = new Map<string, number>()
   private readonly pendingRequests = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>()
   private nextRequestId = 1
   private requestHandler: RequestHandler | null = null
@@ -226,6 +228,14 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
   sendFrame(frame: Frame): void {
     if (!this.transport || (this.status !== 'connected' && frame.kind !== FrameKind.hello)) return
     this.transport.send(encodeFrame(frame))
+    if (frame.kind === FrameKind.termInput || frame.kind === FrameKind.termResize) {
+      this.inputsSent.set(frame.channel, this.sentInputs(frame.channel) + 1)
+    }
+  }
+
+  /** Input and resize frames sent on a channel over this connection: the last one's number (INPUT-2). */
+  sentInputs(channel: string): number {
+    return this.inputsSent.get(channel) ?? 0
   }
 
   /** Resolves when every update sent so far has been stored by the relay. */
@@ -299,6 +309,11 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
         if (this.awareness) applyAwarenessUpdate(this.awareness, frame.body, PROVIDER_ORIGIN)
         return
       case FrameKind.ack:
+        // An ACK on a terminal channel answers input frames (INPUT-2): not a doc's business.
+        if (!(frame.channel in this.docs)) {
+          this.emit('frame', [frame])
+          return
+        }
         this.acked.set(frame.channel, Math.max(this.acked.get(frame.channel) ?? 0, frame.seq))
         if (this.persisted) this.emit('persisted', [])
         return
@@ -440,6 +455,7 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     this.transport = null
     this.queued.clear()
     this.syncedChannels.clear()
+    this.inputsSent.clear()
     this.rejectPending('disconnected', 'The connection to the relay closed before it answered.')
     if (this.awareness) {
       // No ghosts: others' states are dropped until the relay sends them again.

@@ -30,6 +30,8 @@ import { ObservableV2 } from 'lib0/observable'
 import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { HostBinding, type BrokerHost } from './BrokerHost.js'
+import { InputAcks } from './InputAcks.js'
+import { NotHolderError } from './input-errors.js'
 import { LeaseKeeper, type LeaseLost } from './LeaseKeeper.js'
 import { PresenceView } from './PresenceView.js'
 import { RelayProvider, RelayRequestError, type StopReason } from './RelayProvider.js'
@@ -89,17 +91,14 @@ export type WorkspaceSessionEvents = {
   'lease-lost': (lost: LeaseLost) => void
 }
 
-/** Refused before anything was sent: this instance does not hold the agent's terminal. */
-export class NotHolderError extends Error {
-  override readonly name = 'NotHolderError'
-  readonly code = 'not-holder'
-}
+export { InputRefusedError, NotHolderError, StaleEpochError } from './input-errors.js'
 
 export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
   readonly controlDoc: Y.Doc
   readonly awareness: Awareness
   readonly leases: LeaseKeeper
   readonly presence: PresenceView
+  private readonly inputs: InputAcks
   private member: StoredMember
   private hostBinding: HostBinding | null = null
 
@@ -122,6 +121,7 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
       if (event.type === 'role-changed' && typeof event.role === 'string') this.setRole(event.role as MemberRole)
     })
     provider.on('stopped', (reason) => this.emit('stopped', [reason]))
+    this.inputs = new InputAcks(provider)
     this.leases = new LeaseKeeper(provider)
     this.leases.on('lost', (lost) => this.emit('lease-lost', [lost]))
     this.presence = new PresenceView(this.awareness, () => ({
@@ -158,7 +158,8 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
       if (!welcome.credential) throw new SessionError('The relay accepted the invite but sent no credential; update the relay.', 'internal')
     } catch (error) {
       // Nothing was written: a failed join leaves projects.json exactly as it was.
-      provider.destroy()
+      // SESSION-7: and nothing keeps running (the awareness check timer would hold the process open).
+      WorkspaceSession.discard(provider)
       throw error
     }
     const store = new PearStore({ ...options.store, ...(options.file ? { file: options.file } : {}), doc, importLegacyProjects: false })
@@ -306,17 +307,22 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
     return this.controlDoc.getMap<LeaseRecord>('leases').get(agentId)
   }
 
-  /** INPUT-1: keystrokes, with this instance's epoch. Without a lease they are refused here, unsent. */
-  sendInput(agentId: string, data: Uint8Array | string): void {
+  /**
+   * INPUT-1: keystrokes, with this instance's epoch. Without a lease they are refused here,
+   * unsent (a synchronous NotHolderError). INPUT-2: the promise settles by the relay's answer:
+   * resolved once it forwarded them to the host, rejected with NotHolderError / StaleEpochError /
+   * InputRefusedError if it refused them, or RelayRequestError('disconnected').
+   */
+  sendInput(agentId: string, data: Uint8Array | string): Promise<void> {
     const lease = this.heldLease(agentId)
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data
-    this.provider.sendFrame({ kind: FrameKind.termInput, channel: agentId, epoch: lease.epoch, data: bytes })
+    return this.inputs.send({ kind: FrameKind.termInput, channel: agentId, epoch: lease.epoch, data: bytes })
   }
 
-  /** Resizes the agent's terminal; the same rule as input. */
-  resize(agentId: string, cols: number, rows: number): void {
+  /** Resizes the agent's terminal; the same rules (and the same promise) as input. */
+  resize(agentId: string, cols: number, rows: number): Promise<void> {
     const lease = this.heldLease(agentId)
-    this.provider.sendFrame({ kind: FrameKind.termResize, channel: agentId, epoch: lease.epoch, cols, rows })
+    return this.inputs.send({ kind: FrameKind.termResize, channel: agentId, epoch: lease.epoch, cols, rows })
   }
 
   /** TERM-5: watches an agent's terminal, from the oldest byte available or from a saved position. */
@@ -345,6 +351,7 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
   async close(): Promise<void> {
     this.hostBinding?.destroy()
     this.leases.destroyAll()
+    this.inputs.destroy()
     this.presence.destroy()
     this.provider.destroy()
     // Awareness keeps a timer alive; a closed session must let the process exit.
@@ -376,6 +383,13 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
       docs: { workspace: doc, control: new Y.Doc({ guid: `${doc.guid}/control` }) },
       awareness: new Awareness(doc)
     })
+  }
+
+  /** Everything a provider made for a session that never started: socket, timers, docs. */
+  private static discard(provider: RelayProvider): void {
+    provider.destroy()
+    provider.awareness?.destroy()
+    for (const doc of Object.values(provider.docs)) doc.destroy()
   }
 
   /** Resolves once the relay welcomed us and both docs have synced, so views are complete. */

@@ -44,7 +44,10 @@ describe('decodeFrame on hostile input', () => {
     )
   })
 
-  it('[WIRE-4] large adversarial inputs are refused in linear time', () => {
+  // The name says only what the body checks: these 1 MiB inputs are refused with
+  // FrameDecodeError (no crash, no huge allocation). How long decoding takes is measured in
+  // bench/, never asserted here (a timed assertion is flaky on a loaded machine).
+  it('[WIRE-4] large adversarial inputs (1 MiB of varUint continuation bytes, a length one byte past the end) are refused with FrameDecodeError', () => {
     const mib = 1 << 20
     const inputs = [
       new Uint8Array(mib).fill(0x80),

@@ -85,7 +85,8 @@ export class RelayCore {
     this.hooks = guardHooks(options.hooks ?? {}, (where, error) => this.logError(where, error))
     this.publicUrl = options.publicUrl ?? 'ws://127.0.0.1:4455'
     this.clock = new RelayClock(options.now)
-    this.auth = new AuthRegistry(this.storage)
+    // Invite expiry reads the relay's clock too, so it can be injected (tests step it instead of sleeping).
+    this.auth = new AuthRegistry(this.storage, () => this.clock.now())
     this.pipeline = new UpdatePipeline(this.storage, {
       maxDocBytes: this.limits.maxDocBytes,
       onError: (error) => this.logError('storage', error),

@@ -2,7 +2,10 @@
  * Lease safety (LEASE-3, LEASE-6): random claims, takeovers, releases, input, disconnects,
  * clock steps (both ways) and relay restarts. Whatever happens, at no epoch does input
  * from two instances reach the host, input epochs never go back at the host, and the
- * epochs the relay grants never go back. Seeds replay with ORCHARD_SEED.
+ * epochs the relay grants never go back. Every run grants a lease and delivers input (it
+ * opens with a claim and an input), every refused call must have a reason the run explains
+ * (EXPECTED_REFUSALS), and every input is followed to its end by the relay's answer
+ * (INPUT-2) rather than by a sleep. Seeds replay with ORCHARD_SEED.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -15,7 +18,7 @@ import { testWorkspace } from './harness/workspace.js'
 type Step =
   | { t: 'claim'; i: number; takeover: boolean }
   | { t: 'release'; i: number }
-  | { t: 'input'; i: number }
+  | { t: 'input'; i: number; settle?: boolean }
   | { t: 'forge'; i: number; delta: number }
   | { t: 'drop'; i: number }
   | { t: 'reconnect'; i: number }
@@ -35,12 +38,27 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('restart' as const) }) }
 )
 
+/** Why a call was refused: every refusal must be one the scenario can cause, or the run fails. */
+const EXPECTED_REFUSALS: Record<string, readonly string[]> = {
+  // Another instance holds it; we were offline (dropped, or the relay restarting).
+  claim: ['conflict', 'disconnected'],
+  release: ['disconnected'],
+  // The lease moved on (expired, taken over), we were offline, or the host was (a restart).
+  input: ['not-holder', 'stale-epoch', 'disconnected', 'host-offline']
+}
+
+function codeOf(error: unknown): string {
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : String(error)
+}
+
 async function run(steps: Step[]): Promise<void> {
   const ws = await testWorkspace({ leaseTtlMs: 400, hostTimeoutMs: 2_000 })
   try {
     const host = await ws.session({ instanceId: 'host' })
     const broker = new FakeBroker()
-    host.host(broker)
+    const binding = host.host(broker)
+    let hostRefused = 0
+    binding.on('input-refused', () => hostRefused++)
     const projectId = host.store.addProject('P', '/p').id
     host.store.setProjectHost(projectId, { instanceId: 'host' })
     await host.provider.whenPersisted()
@@ -51,6 +69,13 @@ async function run(steps: Step[]): Promise<void> {
       await ws.session({ credential: await ws.member('editor', 'c'), instanceId: 'c' })
     ]
     const granted: number[] = []
+    const refused: Array<{ call: string; code: string }> = []
+    const refuse = (call: string) => (error: unknown) => {
+      refused.push({ call, code: codeOf(error) })
+    }
+    // Every input's fate, as the relay answered it (INPUT-2): no sleeping for in-flight input.
+    const inputs: Array<Promise<void>> = []
+    const accepted: string[] = []
     let sent = 0
     let lastEpochSeen = 0
     for (const s of steps) {
@@ -62,15 +87,19 @@ async function run(steps: Step[]): Promise<void> {
             .then((lease) => {
               granted.push(lease.epoch)
               lastEpochSeen = Math.max(lastEpochSeen, lease.epoch)
-            })
-            .catch(() => undefined)
+            }, refuse('claim'))
           break
         case 'release':
-          await client!.release(agent.id).catch(() => undefined)
+          await client!.release(agent.id).then(() => undefined, refuse('release'))
           break
         case 'input': {
           const lease = client!.leases.get(agent.id)
-          if (lease) client!.sendInput(agent.id, `${client!.instanceId}|${lease.epoch}|${++sent}`)
+          if (!lease) break
+          const text = `${client!.instanceId}|${lease.epoch}|${++sent}`
+          const outcome = client!.sendInput(agent.id, text).then(() => void accepted.push(text), refuse('input'))
+          inputs.push(outcome)
+          // The opening input is answered before anything else happens, so every run delivers one.
+          if (s.settle) await outcome
           break
         }
         case 'forge': {
@@ -89,6 +118,7 @@ async function run(steps: Step[]): Promise<void> {
           ws.clock.offset += s.ms
           break
         case 'wait':
+          // Time passing is a move in the game (renewals, expiry by the relay's sweeper), not a wait for a result.
           await new Promise((resolve) => setTimeout(resolve, s.ms))
           break
         case 'restart':
@@ -97,7 +127,21 @@ async function run(steps: Step[]): Promise<void> {
           break
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // Each input settles by the relay's ACK or refusal, or by its connection ending.
+    await Promise.all(inputs)
+
+    // Every refused call is one the scenario explains; nothing is swallowed.
+    for (const { call, code } of refused) {
+      expect(EXPECTED_REFUSALS[call], `${call} refused with ${code}, which nothing in this run explains`).toContain(code)
+    }
+    // A run that grants nothing or delivers nothing proves nothing (the scenario starts with a claim and an input).
+    expect(granted.length, 'no claim was ever granted').toBeGreaterThan(0)
+    expect(accepted.length, 'the relay accepted no input').toBeGreaterThan(0)
+    // Accepted means forwarded: each accepted input reaches the host, or the host's own fence refuses it (HOST-2).
+    await eventually(() => accepted.filter((text) => !broker.written.some((w) => w.text === text)).length <= hostRefused, {
+      what: 'every input the relay accepted to reach the host'
+    })
+    expect(broker.written.length, 'no input reached the host').toBeGreaterThan(0)
 
     // Oracle: per epoch, one sender; epochs at the host never go back; grants only grow.
     const senders = new Map<number, Set<string>>()
@@ -118,10 +162,15 @@ async function run(steps: Step[]): Promise<void> {
   }
 }
 
+/** Every scenario opens with a claim and an input by the owner, so grants and deliveries are required, not hoped for. */
+const scenario = fc
+  .array(step, { minLength: 5, maxLength: 40 })
+  .map((steps): Step[] => [{ t: 'claim', i: 0, takeover: false }, { t: 'input', i: 0, settle: true }, ...steps])
+
 describe('lease safety', () => {
   it('[LEASE-3] [LEASE-6] no epoch ever accepts input from two instances, and epochs never go back', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 40 }), (steps) => run(steps)),
+      fc.asyncProperty(scenario, (steps) => run(steps)),
       fuzzParams(25)
     )
   }, 120_000)

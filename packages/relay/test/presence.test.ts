@@ -61,11 +61,20 @@ describe('presence', () => {
   it('[PRESENCE-2] a state claiming someone else is refused and not relayed', async () => {
     const ana = join('ana-laptop')
     const mallory = join('mallory', await editorCredential('Mallory'))
-    await Promise.all([ana.whenSynced(), mallory.whenSynced()])
+    const witness = join('witness', await editorCredential('Wes'))
+    await Promise.all([ana.whenSynced(), mallory.whenSynced(), witness.whenSynced()])
+    // Every state of mallory's that reaches ana, from before the forgery on.
+    const seenByAna: unknown[] = []
+    ana.awareness!.on('change', () => seenByAna.push(stateOf(ana, mallory)))
     const refused = new Promise<RelayErrorInfo>((resolve) => mallory.once('error', resolve))
     mallory.awareness!.setLocalState({ orchard: { memberId: 'someone-else', name: 'Ana', role: 'owner', instanceId: 'ana-laptop' } })
     expect(await refused).toMatchObject({ code: 'forbidden', message: expect.stringContaining('claimed another identity') })
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // A later state from another instance: the relay broadcasts presence changes in order (a
+    // batch holds every instance's change), so once ana has the witness's state, a relayed
+    // forgery would have reached her too. No sleeping to see if nothing happens.
+    witness.awareness!.setLocalState({ marker: 'after the forgery' })
+    await eventually(() => stateOf(ana, witness)?.marker === 'after the forgery', { what: 'ana sees the witness\'s later state' })
+    expect(seenByAna.filter((state) => state !== undefined)).toEqual([])
     expect(stateOf(ana, mallory)).toBeUndefined()
   })
 

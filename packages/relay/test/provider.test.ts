@@ -2,7 +2,7 @@
  * The client's RelayProvider against the real relay core over the in-memory transport,
  * where the test controls cuts and reconnects.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { RelayProvider, RelayRequestError, type ProviderStatus } from '@orchard/client'
 import { MemoryPair } from '@orchard/client/testing'
 import { FrameKind, decodeFrame, encodeFrame } from '@orchard/protocol'
@@ -70,9 +70,17 @@ describe('RelayProvider', () => {
     expect(stopped).toMatchObject({ code: 4401, message: expect.stringContaining('does not recognize this credential') })
     expect(bad.status).toBe('stopped')
     const attempts = pairs.length
-    bad.connect()
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(pairs.length).toBe(attempts)
+    // Fake timers: a retry would be a backoff timer (at most maxMs = 10 s away); run every
+    // timer a minute ahead and no new connection attempt may appear.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] })
+    try {
+      bad.connect()
+      vi.advanceTimersByTime(60_000)
+      expect(pairs.length).toBe(attempts)
+      expect(bad.status).toBe('stopped')
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('[PROVIDER-3] persisted fires once the relay has settled everything sent', async () => {

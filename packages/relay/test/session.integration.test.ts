@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createServer } from 'node:net'
 import { SessionError, WorkspaceSession } from '@orchard/client'
+import { formatInvite, parseInvite } from '@orchard/protocol'
 import { tempDir } from '@orchard/workspace/testing'
 import { eventually, startTestRelay, type TestRelay } from '@orchard/relay/testing'
 
@@ -16,8 +18,11 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
 })
 
+/** Added to the relay's clock: invite expiry is tested by stepping it, not by sleeping. */
+let clockOffset = 0
+
 async function relayAndOwner(dataDir?: string): Promise<{ relay: TestRelay; owner: WorkspaceSession }> {
-  const relay = await startTestRelay(dataDir ? { dataDir } : {})
+  const relay = await startTestRelay({ ...(dataDir ? { dataDir } : {}), now: () => Date.now() + clockOffset })
   const owner = await WorkspaceSession.open({ credential: relay.ownerCredential, relayUrl: relay.url })
   cleanups.push(() => relay.close(), () => owner.close())
   return { relay, owner }
@@ -33,8 +38,8 @@ describe('WorkspaceSession', () => {
     const legacy = JSON.stringify({ projects: [{ id: 'mine', name: 'Mine', roots: [{ path: '/me' }] }], activeProjectId: 'mine' })
     writeFileSync(file, legacy)
     await expect(WorkspaceSession.join('orchard-invite:broken', { name: 'Ben', file })).rejects.toBeInstanceOf(SessionError)
-    const expired = await owner.createInvite('editor', { expiresInMs: 1 })
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    const expired = await owner.createInvite('editor', { expiresInMs: 60_000 })
+    clockOffset += 60_000
     await expect(WorkspaceSession.join(expired, { name: 'Ben', file })).rejects.toMatchObject({ code: 'invite-expired' })
     expect(readFileSync(file, 'utf8')).toBe(legacy)
 
@@ -95,5 +100,26 @@ describe('closing', () => {
     })
     expect(stdout).toContain('closed')
     expect(Date.now() - started).toBeLessThan(20_000)
+  }, 30_000)
+
+  it('[SESSION-7] a join that fails (altered invite, unreachable relay) leaves nothing running: the process exits by itself', async () => {
+    const { owner } = await relayAndOwner()
+    const invite = parseInvite(await owner.createInvite('editor')) as NonNullable<ReturnType<typeof parseInvite>>
+    const altered = formatInvite({ ...invite, secret: `${invite.secret.slice(0, -2)}xx` })
+    // A port that was just free: nothing listens there.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number }
+        server.close(() => resolve(port))
+      })
+    })
+    const unreachable = formatInvite({ ...invite, relay: `ws://127.0.0.1:${port}` })
+    const script = fileURLToPath(new URL('./fixtures/join-fails.ts', import.meta.url))
+    // A process that does not exit by itself is killed at the timeout, and execFile rejects.
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, 'unused', altered, unreachable], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      timeout: 20_000
+    })
+    expect(stdout).toBe('altered: invite-unknown\nunreachable: timeout\n')
   }, 30_000)
 })

@@ -106,3 +106,32 @@ describe('OutputReassembler', () => {
     expect(viewer.output(2, 5, new Uint8Array([7]))).toEqual([{ kind: 'resync', generation: 2, offset: 1 }])
   })
 })
+
+describe('OutputReassembler, case by case', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text)
+  const gapOf = (deliveries: Delivery[]) => deliveries.map((d) => (d.kind === 'gap' ? `gap ${d.generation}:${d.from}-${d.to}` : d.kind === 'data' ? `data ${d.generation}:${d.offset}:${new TextDecoder().decode(d.data)}` : `${d.kind} ${d.generation}`))
+
+  it('[TERM-5] a gap in a newer generation announces the generation first and keeps its own from; in this one it starts at our position', () => {
+    const viewer = new OutputReassembler({ generation: 1, offset: 4 })
+    expect(gapOf(viewer.gap(1, 2, 10, 80, 24, 'screen'))).toEqual(['gap 1:4-10'])
+    expect([viewer.generation, viewer.next]).toEqual([1, 10])
+    expect(gapOf(viewer.gap(2, 3, 7, 80, 24, 'screen'))).toEqual(['generation 2', 'gap 2:3-7'])
+    expect([viewer.generation, viewer.next]).toEqual([2, 7])
+  })
+
+  it('[TERM-5] a gap behind our position, or from an older generation, is ignored', () => {
+    const viewer = new OutputReassembler({ generation: 2, offset: 10 })
+    expect(viewer.gap(2, 0, 10, 80, 24, 's')).toEqual([])
+    expect(viewer.gap(2, 0, 9, 80, 24, 's')).toEqual([])
+    expect(viewer.gap(1, 0, 50, 80, 24, 's')).toEqual([])
+    expect([viewer.generation, viewer.next]).toEqual([2, 10])
+    expect(gapOf(viewer.gap(2, 0, 11, 80, 24, 's'))).toEqual(['gap 2:10-11'])
+  })
+
+  it('[TERM-5] output overlapping our position delivers only the new bytes; output ending at it delivers nothing', () => {
+    const viewer = new OutputReassembler({ generation: 1, offset: 3 })
+    expect(viewer.output(1, 0, bytes('abc'))).toEqual([])
+    expect(gapOf(viewer.output(1, 1, bytes('bcdef')))).toEqual(['data 1:3:def'])
+    expect(viewer.next).toBe(6)
+  })
+})

@@ -1,2 +1,3 @@
 export { MemoryEnd, MemoryPair } from './MemoryTransport.js'
 export { memoryTransport, type MemoryAcceptor } from './memory-transport.js'
+export { runTransportContract, type TransportCapabilities, type TransportSetup } from './transport-contract.js'

@@ -2,11 +2,25 @@
  * Keystrokes and resizes on their way to the host (INPUT-n): accepted only from the
  * lease holder with the current epoch, then forwarded to the agent's host unchanged
  * (epoch included, so the host can fence too). Anything else gets an explicit refusal.
+ * INPUT-2: every input or resize frame is answered with an ACK on its channel carrying its
+ * number on this connection (1, 2, ... per channel), after the refusal if there was one
+ * (the refusal's data carries the same `seq`), so a sender knows each frame's fate.
  */
 import { REFUSALS, can, errorFrame, type Frame } from '@orchard/protocol'
 import type { RoomPeer } from '../connection/types.js'
 import { RpcError } from '../rpc/RpcError.js'
 import type { WorkspaceRoom } from '../WorkspaceRoom.js'
+
+/** Input frames per connection and channel: the relay's half of INPUT-2's numbering. */
+const inputCounts = new WeakMap<RoomPeer, Map<string, number>>()
+
+function nextInputSeq(peer: RoomPeer, channel: string): number {
+  let counts = inputCounts.get(peer)
+  if (!counts) inputCounts.set(peer, (counts = new Map()))
+  const seq = (counts.get(channel) ?? 0) + 1
+  counts.set(channel, seq)
+  return seq
+}
 
 export function routeStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Frame, raw?: Uint8Array): void {
   if (room.terminals.handle(peer, frame, raw)) return
@@ -15,6 +29,7 @@ export function routeStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Fra
     return
   }
   const agentId = frame.channel
+  const seq = nextInputSeq(peer, agentId)
   try {
     if (!can(peer.identity.role, 'terminal.input')) throw new RpcError('forbidden', REFUSALS['terminal.input'])
     if (frame.kind === 12 && frame.data.byteLength > room.core.limits.maxInputBytes) {
@@ -28,6 +43,7 @@ export function routeStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Fra
     host.sendFrame(frame)
   } catch (error) {
     if (!(error instanceof RpcError)) throw error
-    peer.sendFrame(errorFrame(error.code, error.message, { epoch: frame.epoch, kind: frame.kind }, agentId))
+    peer.sendFrame(errorFrame(error.code, error.message, { epoch: frame.epoch, kind: frame.kind, seq }, agentId))
   }
+  peer.sendFrame({ kind: 7, channel: agentId, seq })
 }

@@ -32,6 +32,8 @@ export interface TestRelayOptions {
   dataDir?: string
   hooks?: RelayCoreOptions['hooks']
   quiet?: boolean
+  /** The relay's clock (invite expiry, leases): tests step it rather than sleep. */
+  now?: () => number
 }
 
 export async function startTestRelay(options: TestRelayOptions = {}): Promise<TestRelay> {
@@ -42,6 +44,7 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     storage,
     limits: { unloadAfterMs: 200, ...options.limits },
     ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(options.now ? { now: options.now } : {}),
     logger: options.quiet === false ? undefined : { info: () => {}, error: (m) => (process.env.ORCHARD_DEBUG ? console.error(m) : undefined) }
   })
   const server = new RelayServer(core, { port: 0 })

@@ -1,0 +1,119 @@
+/**
+ * LeaseKeeper alone (LEASE-9), with a scripted provider and fake timers: when it renews, what
+ * it does with each answer, and when it says a lease was lost.
+ */
+import type { LeaseRecord } from '@orchard/protocol'
+import { ObservableV2 } from 'lib0/observable'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { LeaseKeeper, type LeaseLost } from './LeaseKeeper.js'
+import { RelayRequestError, type RelayProvider, type RelayProviderEvents } from './RelayProvider.js'
+
+type Answer = (params: { agentId: string; epoch?: number }) => unknown
+
+class ScriptedProvider extends ObservableV2<RelayProviderEvents> {
+  readonly calls: Array<{ method: string; params: { agentId: string; epoch?: number } }> = []
+  answers: Record<string, Answer> = {}
+  async request<T>(method: string, params: { agentId: string; epoch?: number }): Promise<T> {
+    this.calls.push({ method, params })
+    const answer = this.answers[method]
+    if (!answer) throw new Error(`unscripted ${method}`)
+    return answer(params) as T
+  }
+}
+
+const lease = (epoch: number, ttlMs = 3_000): LeaseRecord => ({
+  agentId: 'agent',
+  holderInstanceId: 'me',
+  memberId: 'm',
+  memberName: 'Me',
+  epoch,
+  expiresAt: Date.now() + ttlMs,
+  ttlMs
+})
+
+let provider: ScriptedProvider
+let keeper: LeaseKeeper
+let lost: LeaseLost[]
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  provider = new ScriptedProvider()
+  provider.answers['lease.claim'] = () => ({ lease: lease(4) })
+  provider.answers['lease.renew'] = ({ epoch }) => ({ lease: lease(epoch ?? 0) })
+  keeper = new LeaseKeeper(provider as unknown as RelayProvider)
+  lost = []
+  keeper.on('lost', (entry) => lost.push(entry))
+})
+afterEach(() => {
+  keeper.destroyAll()
+  vi.useRealTimers()
+})
+
+const renewals = () => provider.calls.filter((call) => call.method === 'lease.renew').length
+
+describe('LeaseKeeper', () => {
+  it('[LEASE-9] renews a held lease at a third of its TTL, again and again, with its epoch', async () => {
+    await keeper.claim('agent')
+    await vi.advanceTimersByTimeAsync(999)
+    expect(renewals()).toBe(0)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(renewals()).toBe(1)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(renewals()).toBe(2)
+    expect(provider.calls.at(-1)).toEqual({ method: 'lease.renew', params: { agentId: 'agent', epoch: 4 } })
+    expect(lost).toEqual([])
+  })
+
+  it('[LEASE-9] renews at once after a reconnect (the relay\'s WELCOME), not a third of a TTL later', async () => {
+    await keeper.claim('agent')
+    provider.emit('welcome', [{} as never])
+    await vi.advanceTimersByTimeAsync(0)
+    expect(renewals()).toBe(1)
+  })
+
+  it('[LEASE-9] a renewal refused as stale loses the lease with reason "stale"; offline renewals keep it', async () => {
+    await keeper.claim('agent')
+    provider.answers['lease.renew'] = () => {
+      throw new RelayRequestError('disconnected', 'offline')
+    }
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(keeper.get('agent')?.epoch).toBe(4)
+    expect(lost).toEqual([])
+    provider.answers['lease.renew'] = () => {
+      throw new RelayRequestError('stale-epoch', 'your hold has ended')
+    }
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(lost).toEqual([{ agentId: 'agent', epoch: 4, reason: 'stale', by: null }])
+    expect(keeper.get('agent')).toBeUndefined()
+    // Lost means no more renewals.
+    const after = renewals()
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(renewals()).toBe(after)
+  })
+
+  it('[LEASE-9] the relay\'s lease-lost event for the held epoch emits lost with its reason and who; another epoch\'s is ignored', async () => {
+    await keeper.claim('agent')
+    provider.emit('event', [{ type: 'lease-lost', agentId: 'agent', epoch: 3, reason: 'expired' }])
+    expect(lost).toEqual([])
+    provider.emit('event', [{ type: 'lease-lost', agentId: 'agent', epoch: 4, reason: 'taken-over', by: 'Ana' }])
+    expect(lost).toEqual([{ agentId: 'agent', epoch: 4, reason: 'taken-over', by: 'Ana' }])
+    expect(keeper.all()).toEqual([])
+  })
+
+  it('[INPUT-2] release() resolves with the relay\'s answer, only after it, and stops renewing', async () => {
+    await keeper.claim('agent')
+    let answer: (value: { released: boolean }) => void = () => undefined
+    provider.answers['lease.release'] = () => new Promise((resolve) => (answer = resolve))
+    let settled = false
+    const released = keeper.release('agent').then((value) => {
+      settled = true
+      return value
+    })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(settled).toBe(false)
+    answer({ released: true })
+    expect(await released).toBe(true)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(renewals()).toBe(0)
+  })
+})
