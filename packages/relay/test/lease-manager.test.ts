@@ -14,6 +14,8 @@ import { RelayClock } from '../src/coordination/RelayClock.js'
 import type { WorkspaceRoom } from '../src/WorkspaceRoom.js'
 
 interface Peer {
+  /** Only Orchard-protocol connections hold leases (a stock y-websocket socket never does). */
+  flavor: 'orchard'
   identity: { memberId: string; name: string; role: 'owner' | 'editor' | 'viewer'; instanceId: string; label: string }
   frames: Frame[]
   sendFrame(frame: Frame): void
@@ -21,7 +23,7 @@ interface Peer {
 
 function peer(name: string, role: Peer['identity']['role'] = 'editor', memberId = `m-${name}`, instanceId = name): Peer {
   const frames: Frame[] = []
-  return { identity: { memberId, name, role, instanceId, label: '' }, frames, sendFrame: (frame) => frames.push(frame) }
+  return { flavor: 'orchard', identity: { memberId, name, role, instanceId, label: '' }, frames, sendFrame: (frame) => frames.push(frame) }
 }
 
 let now: number
