@@ -1,4 +1,4 @@
-/** The rules a repo defines: `- **RULE-1** text` lines in packages/<name>/SPEC.md. */
+/** The rules a repo defines: `- **RULE-1** text` lines in packages/<name>/SPEC.md and test/<name>/SPEC.md. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -14,12 +14,15 @@ export interface RuleSet {
 export function readRules(root: string): RuleSet {
   const rules = new Map<string, string>()
   const duplicates: string[] = []
-  const packages = join(root, 'packages')
-  const names = existsSync(packages) ? readdirSync(packages).sort() : []
-  for (const name of names) {
-    const spec = join(packages, name, 'SPEC.md')
+  // Packages' rules, then cross-package suites' (test/consumer: what an installing app gets).
+  const folders = ['packages', 'test'].flatMap((top) => {
+    const dir = join(root, top)
+    return existsSync(dir) ? readdirSync(dir).sort().map((name) => `${top}/${name}`) : []
+  })
+  for (const folder of folders) {
+    const spec = join(root, folder, 'SPEC.md')
     if (!existsSync(spec)) continue
-    const where = `packages/${name}/SPEC.md`
+    const where = `${folder}/SPEC.md`
     for (const match of readFileSync(spec, 'utf8').matchAll(RULE)) {
       const id = match[1] as string
       const first = rules.get(id)

@@ -21,7 +21,7 @@ function written(write: (encoder: encoding.Encoder) => void): Uint8Array {
 }
 
 describe('sync and awareness bodies', () => {
-  it('[WIRE-21] sync step 1, step 2 and update bodies are byte-identical to y-protocols and decode back', () => {
+  it('[WIRE-22] sync step 1, step 2 and update bodies are byte-identical to y-protocols and decode back', () => {
     const doc = new Y.Doc()
     cleanup.push(() => doc.destroy())
     doc.getText('t').insert(0, 'hello')
@@ -36,7 +36,7 @@ describe('sync and awareness bodies', () => {
     expect(decodeSyncMessage(written((e) => syncProtocol.writeUpdate(e, update)))).toEqual({ type: SYNC_UPDATE, update })
   })
 
-  it('[WIRE-21] malformed sync bodies decode to undefined instead of throwing', () => {
+  it('[WIRE-22] malformed sync bodies decode to undefined instead of throwing', () => {
     const valid = encodeSyncMessage(SYNC_UPDATE, new Uint8Array([1, 2, 3]))
     expect(decodeSyncMessage(new Uint8Array([...valid, 0]))).toBeUndefined()
     expect(decodeSyncMessage(encodeSyncMessage(3 as 2, new Uint8Array()))).toBeUndefined()
@@ -44,7 +44,7 @@ describe('sync and awareness bodies', () => {
     expect(decodeSyncMessage(new Uint8Array())).toBeUndefined()
   })
 
-  it('[WIRE-21] awareness updates are byte-identical to y-protocols both ways; bad states decode to undefined', () => {
+  it('[WIRE-22] awareness updates are byte-identical to y-protocols both ways; bad states decode to undefined', () => {
     const doc = new Y.Doc()
     const awareness = new awarenessProtocol.Awareness(doc)
     cleanup.push(() => {

@@ -46,7 +46,8 @@ function newestMtime(dir: string): number {
 function ensureBuilt(dir: string): void {
   const dist = join(dir, 'dist')
   if (existsSync(dist) && newestMtime(dist) >= Math.max(newestMtime(join(dir, 'src')), statSync(join(dir, 'package.json')).mtimeMs)) return
-  execFileSync(join(repoRoot, 'node_modules/.bin/tsdown'), [], { cwd: dir, stdio: 'ignore', env: consumerEnv() })
+  // The package's own build script (tsdown for the libraries, vite for the observer page).
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: dir, stdio: 'ignore', env: consumerEnv() })
 }
 
 export interface ConsumerProject {
@@ -60,7 +61,8 @@ export async function createConsumerProject(): Promise<ConsumerProject> {
   const tarballs = join(dir, 'tarballs')
   mkdirSync(tarballs)
   const [pnpmCommand, pnpmArgs] = pnpm()
-  const packages = ['protocol', 'workspace', 'client', 'relay', 'cli']
+  // The CLI ships the observer's built page (CLI-10), so the observer's tarball comes too.
+  const packages = ['protocol', 'workspace', 'client', 'relay', 'observer', 'cli']
   for (const name of packages) ensureBuilt(join(repoRoot, 'packages', name))
   await Promise.all(
     packages.map((name) => run(pnpmCommand, [...pnpmArgs, 'pack', '--pack-destination', tarballs], { cwd: join(repoRoot, 'packages', name), env: consumerEnv() }))

@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
-const cli = fileURLToPath(new URL('../../../relay/src/cli.ts', import.meta.url))
+// The `orchard` command's own package, from its sources (as the relay's test harness runs it).
+const cli = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url))
 
 export interface RelayChild {
   /** ws://127.0.0.1:<port> */
@@ -22,7 +23,7 @@ export interface RelayChild {
 
 export function startRelayChild(timeoutMs = 20_000): Promise<RelayChild> {
   const dir = mkdtempSync(join(tmpdir(), 'orchard-client-relay-'))
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'relay', '--json', '--port', '0', '--data', join(dir, 'relay.db')], {
+  const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', cli, 'relay', '--json', '--port', '0', '--data', join(dir, 'relay.db')], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe']
   })
