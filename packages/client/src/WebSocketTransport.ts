@@ -1,6 +1,6 @@
 /** The default transport: a WebSocket to the relay's /orchard endpoint (node: the `ws` package). */
 import WebSocket from 'ws'
-import type { Transport, TransportFactory } from './transport.js'
+import { orchardEndpoint, type Transport, type TransportFactory } from './transport.js'
 
 export class WebSocketTransport implements Transport {
   private readonly ws: WebSocket
@@ -46,6 +46,6 @@ export class WebSocketTransport implements Transport {
 
 /** `ws://host:port` or `ws://host:port/orchard` -> a factory for Orchard connections. */
 export function webSocketTransport(relayUrl: string): TransportFactory {
-  const url = /\/orchard\/?$/.test(relayUrl) ? relayUrl : `${relayUrl.replace(/\/+$/, '')}/orchard`
+  const url = orchardEndpoint(relayUrl)
   return () => new WebSocketTransport(url)
 }

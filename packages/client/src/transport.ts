@@ -13,3 +13,8 @@ export interface Transport {
 }
 
 export type TransportFactory = () => Transport
+
+/** `ws(s)://host:port` or `.../orchard` -> the relay's Orchard endpoint (every WebSocket transport). */
+export function orchardEndpoint(relayUrl: string): string {
+  return /\/orchard\/?$/.test(relayUrl) ? relayUrl : `${relayUrl.replace(/\/+$/, '')}/orchard`
+}

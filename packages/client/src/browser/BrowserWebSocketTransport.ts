@@ -2,7 +2,7 @@
  * The client transport over the browser's own WebSocket (no `ws` package). Same contract
  * as WebSocketTransport: one connection attempt, onClose called exactly once.
  */
-import type { Transport, TransportFactory } from '../transport.js'
+import { orchardEndpoint, type Transport, type TransportFactory } from '../transport.js'
 
 /** The part of the DOM WebSocket this transport uses (typed here so Node typings suffice). */
 interface DomSocket {
@@ -70,7 +70,7 @@ export class BrowserWebSocketTransport implements Transport {
  * relay served, `relayUrlFor(location)` gives the same origin's socket.
  */
 export function browserWebSocketTransport(relayUrl: string): TransportFactory {
-  const url = /\/orchard\/?$/.test(relayUrl) ? relayUrl : `${relayUrl.replace(/\/+$/, '')}/orchard`
+  const url = orchardEndpoint(relayUrl)
   return () => new BrowserWebSocketTransport(url)
 }
 
