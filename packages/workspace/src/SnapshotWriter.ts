@@ -127,13 +127,15 @@ export class SnapshotWriter {
       // The lock lives beside the file, so its folder must exist first (FILE-13).
       await fs.mkdir(dirname(this.path))
       await withFileLock(this.path, async () => {
-        // Re-reading a 10 MB file costs more than a stat; read only if it changed since our write.
-        if (this.lastStat === null || this.lastStat !== statKey(this.path)) {
-          const disk = readTextIfExists(this.path)
-          if (disk !== undefined && disk !== this.lastSeenText) {
-            this.lastSeenText = disk
-            this.options.merge(disk)
-          }
+        // Always read under the lock: a stat cannot prove nobody else wrote. File times
+        // tick coarsely (a few ms), a renamed-in temp file can reuse the inode number just
+        // freed, and two processes' saves are often the same size, so two different files
+        // can share one stat key and an edit would be lost (FILE-4). The save writes the
+        // whole file anyway; reading it first costs about as much again.
+        const disk = readTextIfExists(this.path)
+        if (disk !== undefined && disk !== this.lastSeenText) {
+          this.lastSeenText = disk
+          this.options.merge(disk)
         }
         // Everything changed up to here, the merge included, is in this render.
         seq = this.changeSeq
