@@ -5,9 +5,10 @@
 // Publishing is closed-loop: the publisher keeps at most `windowBytes` published beyond
 // what the slowest healthy viewer has received. That measures the throughput each server
 // sustains without losing bytes (an open-loop publisher would only measure how fast
-// bytes can be dropped: the relay skips a viewer that falls 1 MiB behind ahead to a
-// snapshot, TERM-3), and keeps the raw server from queueing without bound. The window is
-// below the relay's 1 MiB high-water mark so a healthy viewer is never skipped.
+// bytes can be held back and dropped: the relay holds a viewer at its 1 MiB window and
+// skips it ahead to a snapshot once it is behind by more than the 32 MiB ring, TERM-3,
+// TERM-9), and keeps the raw server from queueing without bound. The window is below the
+// relay's 1 MiB high-water mark so a healthy viewer is never held back or skipped.
 import WebSocket from 'ws'
 import { ACK_INTERVAL_MS, WorkspaceSession, type BrokerHost } from '@orchard/client'
 import { FrameKind, PROTOCOL_VERSION, decodeFrame, encodeFrame, type Frame } from '@orchard/protocol'

@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   out(`- load average at start: ${load0.map((v) => v.toFixed(2)).join(' ')}`)
   out(`- seed: ${seed}; chunks: 64 KiB of 100-column base64-alphabet lines (16 distinct, cycled); ${mib(config.total)} MiB published per run; median of ${config.runs} runs, raw and relay runs interleaved, after one unmeasured warm-up run of each`)
   out(`- closed-loop publishing: at most ${WINDOW / 1024} KiB published beyond what the slowest healthy viewer has received (below the relay's 1 MiB viewer high-water mark, so no healthy viewer is skipped)`)
-  out(`- relay: its own process (\`node --import tsx packages/cli/src/bin.ts relay --json --port 0 --data <tmp>\`), default limits (terminal ring 1 MiB, viewer high-water 1 MiB; the CLI has no flag for them)`)
+  out(`- relay: its own process (\`node --import tsx packages/cli/src/bin.ts relay --json --port 0 --data <tmp>\`), default limits (terminal ring 32 MiB, TERM-9; viewer high-water 1 MiB; the CLI has no flag for them)`)
   out(`- raw ceiling: its own process (\`node --import tsx bench/terminals/raw-broadcast-server.ts\`, ws 8.23.0, the received Buffer sent to every viewer, no flow control)`)
   out(`- load side: the publisher and all viewers in this benchmark process, so exactly two busy processes share the two cores`)
   out(`- relay publisher: a host WorkspaceSession (fresh per run, with a fresh agent) sending TERM_OUTPUT frames on its RelayProvider, i.e. HostBinding.output's frames without its xterm mirror (measured separately below)`)
