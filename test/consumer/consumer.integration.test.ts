@@ -3,7 +3,7 @@
  * (see harness/consumer-project.ts; one install shared by every check).
  */
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createConsumerProject, consumerEnv, repoRoot, type ConsumerProject } from './harness/consumer-project.js'
@@ -34,6 +34,42 @@ describe('an app that installs the tarballs', () => {
     const { stdout, stderr } = await project.node(['cjs-require.cjs'])
     expect(JSON.parse(stdout)).toEqual({ names: ['From CommonJS'], join: 'function', provider: 'function', invite: null, warnings: [] })
     expect(stderr).not.toContain(YJS_WARNING)
+  }, 30_000)
+
+  it('[PKG-6] @orchard/transport-relaycast imports from plain Node ESM (the host\'s own sessions sync through it) and require()s from CommonJS', async () => {
+    const [esm, cjs] = await Promise.all([project.node(['relaycast-esm.mjs']), project.node(['relaycast-cjs.cjs'])])
+    expect(JSON.parse(esm.stdout.trim().split('\n').at(-1) as string)).toEqual({ names: ['Through the host'], envelope: true, warnings: [] })
+    expect(JSON.parse(cjs.stdout)).toEqual({
+      exports: ['function', 'function', 'function', 'function'],
+      entry: { kind: 7, targets: ['a/b'], payload: [1, 2, 3] },
+      bucket: [true, true, false],
+      warnings: []
+    })
+    for (const { stderr } of [esm, cjs]) expect(stderr).toBe('')
+    // The SDK is the app's one copy (a peer, never bundled): nothing of it ships in the tarball.
+    const shipped = join(project.dir, 'node_modules/@orchard/transport-relaycast')
+    const files = readdirSync(shipped, { recursive: true, encoding: 'utf8' }).sort()
+    expect(files).toEqual(['README.md', 'SPEC.md', 'dist', 'dist/index.cjs', 'dist/index.cjs.map', 'dist/index.d.cts', 'dist/index.d.mts', 'dist/index.mjs', 'dist/index.mjs.map', 'package.json'])
+    const sdkCopies = readdirSync(join(project.dir, 'node_modules'), { recursive: true, encoding: 'utf8' }).filter((path) => /(^|\/)@relaycast\/sdk\/package\.json$/.test(path))
+    expect(sdkCopies).toEqual(['@relaycast/sdk/package.json'])
+  }, 30_000)
+
+  it('[PKG-7] @orchard/observer\'s export, from the installed tarball, resolves to its built page and Node entry', async () => {
+    const { stdout, stderr } = await project.node(['observer.mjs'])
+    const installed = realpathSync(join(project.dir, 'node_modules/@orchard/observer'))
+    const result = JSON.parse(stdout) as { entry: string; distDir: string; indexHtml: string; built: boolean; assets: Array<[string, boolean]>; link: string }
+    expect(result).toMatchObject({
+      entry: join(installed, 'lib/index.mjs'),
+      distDir: join(installed, 'dist'),
+      indexHtml: join(installed, 'dist/index.html'),
+      built: true,
+      link: 'http://127.0.0.1:4455/#invite=orc_i.x%20y'
+    })
+    // The page's script and stylesheet are there; nothing but the page is in dist/ (the relay serves it whole).
+    expect(result.assets.map(([path]) => path.replace(/-[\w-]+\./, '.'))).toEqual(['assets/index.js', 'assets/index.css'])
+    expect(result.assets.every(([, exists]) => exists)).toBe(true)
+    expect(readdirSync(join(installed, 'dist'), { recursive: true, encoding: 'utf8' }).filter((path) => !path.startsWith('assets')).sort()).toEqual(['index.html'])
+    expect(stderr).toBe('')
   }, 30_000)
 
   it('[PKG-2] the declarations type-check under strict + exactOptionalPropertyTypes, node16 and bundler resolution', async () => {

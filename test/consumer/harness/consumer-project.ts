@@ -42,10 +42,16 @@ function newestMtime(dir: string): number {
   return newest
 }
 
-/** Builds a package whose dist/ is missing or older than its sources (install's `prepare` builds them all). */
+/**
+ * Builds a package whose build output is missing or older than its sources (install's
+ * `prepare` builds them all). The output folders are the package's `files` entries other
+ * than docs: dist/ for most, dist/ (the page) and lib/ (its Node entry) for the observer.
+ */
 function ensureBuilt(dir: string): void {
-  const dist = join(dir, 'dist')
-  if (existsSync(dist) && newestMtime(dist) >= Math.max(newestMtime(join(dir, 'src')), statSync(join(dir, 'package.json')).mtimeMs)) return
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { files?: string[] }
+  const outputs = (manifest.files ?? ['dist']).filter((entry) => !/\.md$/.test(entry)).map((entry) => join(dir, entry))
+  const sources = Math.max(newestMtime(join(dir, 'src')), statSync(join(dir, 'package.json')).mtimeMs)
+  if (outputs.every((output) => existsSync(output) && newestMtime(output) >= sources)) return
   // The package's own build script (tsdown for the libraries, vite for the observer page).
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: dir, stdio: 'ignore', env: consumerEnv() })
 }
@@ -62,7 +68,7 @@ export async function createConsumerProject(): Promise<ConsumerProject> {
   mkdirSync(tarballs)
   const [pnpmCommand, pnpmArgs] = pnpm()
   // The CLI ships the observer's built page (CLI-10), so the observer's tarball comes too.
-  const packages = ['protocol', 'workspace', 'client', 'relay', 'observer', 'cli']
+  const packages = ['protocol', 'workspace', 'client', 'relay', 'transport-relaycast', 'observer', 'cli']
   for (const name of packages) ensureBuilt(join(repoRoot, 'packages', name))
   await Promise.all(
     packages.map((name) => run(pnpmCommand, [...pnpmArgs, 'pack', '--pack-destination', tarballs], { cwd: join(repoRoot, 'packages', name), env: consumerEnv() }))
@@ -72,7 +78,8 @@ export async function createConsumerProject(): Promise<ConsumerProject> {
     name: 'orchard-consumer',
     private: true,
     type: 'module',
-    dependencies: { ...orchard, yjs: '^13.6.0', '@types/node': '20.19.43' },
+    // @relaycast/sdk: transport-relaycast's peer, pinned as its README says to install it.
+    dependencies: { ...orchard, yjs: '^13.6.0', '@relaycast/sdk': '6.0.2', '@types/node': '20.19.43' },
     // The tarballs depend on each other by version; point those at the tarballs too.
     overrides: orchard
   }
