@@ -8,6 +8,7 @@ import { Command, Option } from 'commander'
 import { CliError } from './errors.js'
 import { parseDataPath, parseDuration, parsePort, parsePositiveInt, parseRelayUrl } from './options.js'
 import type { ConnectionOptions } from './commands/manage.js'
+import { addRelayLimitOptions, type RelayLimitFlags } from './commands/relay-limit-options.js'
 
 declare const __ORCHARD_VERSION__: string | undefined
 
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .showSuggestionAfterError(true)
 
-  program
+  const relay = program
     .command('relay')
     .description('Start the relay (creates a workspace on the first start and prints its owner credential and invites).')
     .option('--port <port>', 'TCP port (0 picks a free one)', parsePort, 4455)
@@ -40,10 +41,12 @@ export function buildProgram(): Command {
     .option('--demo', 'seed a new workspace with three demo Pear projects')
     .option('--json', 'print one JSON line (workspaceId, url, ownerToken, editorInvite, viewerInvite, adminToken, data) instead of text')
     .addOption(new Option('--log-level <level>', 'pino log level; logs are JSON lines on stderr').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'))
-    .action(async (options: { port: number; host: string; data: string; durability: 'full' | 'normal'; demo?: boolean; json?: boolean; logLevel: string }) => {
+    .action(async (options: { port: number; host: string; data: string; durability: 'full' | 'normal'; demo?: boolean; json?: boolean; logLevel: string } & RelayLimitFlags) => {
       const { runRelay } = await import('./commands/relay.js')
       process.exitCode = await runRelay(options)
     })
+  // Added after the general flags, so that `orchard relay --help` lists those first.
+  addRelayLimitOptions(relay)
 
   managementCommand(program, 'invite', 'Make an invite (default: no expiry, unlimited uses).')
     .addOption(new Option('--role <role>', 'what the invite lets its users do').choices(['editor', 'viewer']).makeOptionMandatory())

@@ -46,3 +46,37 @@ export function parseRelayUrl(text: string): string {
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new InvalidArgumentError('The relay URL starts with ws:// or wss://, e.g. --relay ws://127.0.0.1:4455.')
   return text
 }
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 }
+
+/** 1048576 -> "1MiB", 1536 -> "1.5KiB": how sizes read in help and errors. */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(2))}${unit}`
+  }
+  return `${bytes}B`
+}
+
+/** A size flag's parser: "16MiB", "512k", "1.5G" or plain bytes, within [min, max] bytes (units are 1024-based). */
+export function parseSizeIn(flag: string, min: number, max: number): (text: string) => number {
+  const hint = `Use a size from ${formatSize(min)} to ${formatSize(max)}, e.g. ${flag} ${formatSize(Math.min(max, Math.max(min, 16 * 1024 ** 2)))}.`
+  return (text) => {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
+    const unit = match ? SIZE_UNITS[(match[2] as string).toLowerCase()] : undefined
+    if (!match || unit === undefined) throw new InvalidArgumentError(`"${text}" is not a size. ${hint}`)
+    const bytes = Math.floor(Number(match[1]) * unit)
+    if (bytes < min || bytes > max) throw new InvalidArgumentError(`${formatSize(bytes)} is out of range. ${hint}`)
+    return bytes
+  }
+}
+
+/** A count flag's parser: a whole number within [min, max]. */
+export function parseWholeNumberIn(flag: string, min: number, max: number): (text: string) => number {
+  return (text) => {
+    const value = Number(text)
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`Use a whole number from ${min} to ${max}, e.g. ${flag} ${Math.min(max, Math.max(min, 600))}.`)
+    }
+    return value
+  }
+}

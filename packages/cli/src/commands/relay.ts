@@ -6,13 +6,14 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { findObserverDist, observerLink, observerPage } from '../observer-assets.js'
-import { RelayCore, RelayServer, ThreadedSqliteStorage, type Durability } from '@orchard/relay'
+import { DEFAULT_LIMITS, RelayCore, RelayServer, ThreadedSqliteStorage, type Durability } from '@orchard/relay'
 import { demoWorkspaceUpdate } from '../demo.js'
 import { createLogger, relayLogger } from '../logger.js'
 import { createOwnerFile, ownerFilePath, readOwnerFile, writeRelayUrl, type OwnerFile } from '../owner-file.js'
 import { assertPortFree, portInUse } from '../port-check.js'
+import { relayLimitsFromFlags, type RelayLimitFlags } from './relay-limit-options.js'
 
-export interface RelayOptions {
+export interface RelayOptions extends RelayLimitFlags {
   port: number
   host: string
   data: string
@@ -39,6 +40,7 @@ export interface RelayJsonLine {
 
 export async function runRelay(options: RelayOptions): Promise<number> {
   // Everything that can be refused is refused before the data file exists.
+  const limits = relayLimitsFromFlags(options, DEFAULT_LIMITS)
   const previous = readOwnerFile(options.data)
   await assertPortFree(options.host, options.port)
   const dataExisted = existsSync(options.data)
@@ -57,7 +59,7 @@ export async function runRelay(options: RelayOptions): Promise<number> {
     console.error(`orchard relay: storage failed, stopping: ${error.message}`)
     process.exit(1)
   }
-  const core = new RelayCore({ storage, logger: relayLogger(log) })
+  const core = new RelayCore({ storage, logger: relayLogger(log), limits })
   const observerDir = findObserverDist()
   const server = new RelayServer(core, {
     port: options.port,
