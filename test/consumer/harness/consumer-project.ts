@@ -1,7 +1,7 @@
 /**
  * A temporary app outside the repository that installs Orchard as npm users do: every
  * package packed with `pnpm pack` (so publishConfig applies and workspace: ranges become
- * versions), the tarballs installed with npm, peers (yjs, y-protocols, lib0) from the
+ * versions), the tarballs installed with npm, peers (yjs, y-protocols, lib0, @relaycast/sdk) from the
  * registry. Built once per test run and shared by every check, to keep CI short.
  */
 import { execFile, execFileSync } from 'node:child_process'
