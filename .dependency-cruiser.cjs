@@ -31,13 +31,9 @@ const KNOWN_RELAY_CIRCLE = `^packages/relay/src/(${[
   'WorkspaceRoom',
   'connection/OrchardConnection',
   'connection/YwsConnection',
-  'coordination/AgentCoordinator',
-  'coordination/LeaseManager',
-  'coordination/input',
   'rpc/RpcRouter',
   'rpc/coordination',
-  'rpc/membership',
-  'terminals/TerminalHub'
+  'rpc/membership'
 ].join('|')})\\.ts$`
 
 const all = ['protocol', 'workspace', 'client', 'relay', 'cli', 'observer', 'transport-relaycast']
