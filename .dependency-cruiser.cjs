@@ -30,10 +30,7 @@ const KNOWN_RELAY_CIRCLE = `^packages/relay/src/(${[
   'RelayCore',
   'WorkspaceRoom',
   'connection/OrchardConnection',
-  'connection/YwsConnection',
-  'rpc/RpcRouter',
-  'rpc/coordination',
-  'rpc/membership'
+  'connection/YwsConnection'
 ].join('|')})\\.ts$`
 
 const all = ['protocol', 'workspace', 'client', 'relay', 'cli', 'observer', 'transport-relaycast']
