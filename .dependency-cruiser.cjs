@@ -28,9 +28,7 @@ const allowed = {
  */
 const KNOWN_RELAY_CIRCLE = `^packages/relay/src/(${[
   'RelayCore',
-  'WorkspaceRoom',
-  'connection/OrchardConnection',
-  'connection/YwsConnection'
+  'WorkspaceRoom'
 ].join('|')})\\.ts$`
 
 const all = ['protocol', 'workspace', 'client', 'relay', 'cli', 'observer', 'transport-relaycast']
