@@ -25,7 +25,9 @@ import { PresenceHub } from './presence/PresenceHub.js'
 import type { RelayStorage } from './storage/types.js'
 import type { RingBudget } from './terminals/RingBudget.js'
 import { TerminalHub } from './terminals/TerminalHub.js'
-import { WorkspaceModel } from '@orchard/workspace'
+// The file-free entry: the relay needs the model, not projects.json I/O and its file lock
+// (proper-lockfile, graceful-fs), which cost start time and memory (issue 12).
+import { WorkspaceModel } from '@orchard/workspace/browser'
 
 export { CONTROL_CHANNEL, WORKSPACE_CHANNEL, docId }
 const EDIT_BURST_MS = 15_000

@@ -5,7 +5,7 @@
  * start the same agent twice and a stop is safe from anywhere.
  */
 import { REFUSALS, can } from '@orchard/protocol'
-import type { WorkspaceModel } from '@orchard/workspace'
+import type { WorkspaceModel } from '@orchard/workspace/browser'
 import type { AgentRecord, ControlDoc } from '../control/ControlDoc.js'
 import type { RoomPeer } from '../connection/types.js'
 import { randomId } from '../auth/tokens.js'
