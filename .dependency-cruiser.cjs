@@ -39,6 +39,29 @@ module.exports = {
       from: {},
       to: { circular: true }
     },
+    // The relay's layers (packages/relay/README.md, "Relay layering"): a part needing something
+    // of the part above declares a narrow interface in its own module instead of importing it.
+    {
+      name: 'relay-core-on-top',
+      comment: 'Only the entry points and the WebSocket front import RelayCore; the parts it builds see it through RoomHost / ConnectionHost.',
+      severity: 'error',
+      from: { path: '^packages/relay/src/', pathNot: ['^packages/relay/src/(index|RelayCore|server/RelayServer|testing/index)\\.ts$', notTests] },
+      to: { path: '^packages/relay/src/RelayCore\\.ts$' }
+    },
+    {
+      name: 'relay-room-and-connections-below-core-only',
+      comment: 'Only RelayCore imports WorkspaceRoom and the connection classes; the parts below see the room through the ports they declare (RpcRoom, InputRoom, TerminalRoom, AgentRoom, LeaseRoom).',
+      severity: 'error',
+      from: { path: '^packages/relay/src/', pathNot: ['^packages/relay/src/RelayCore\\.ts$', notTests] },
+      to: { path: '^packages/relay/src/(WorkspaceRoom|connection/OrchardConnection|connection/YwsConnection)\\.ts$' }
+    },
+    {
+      name: 'relay-parts-below-connections',
+      comment: 'rpc, coordination, terminals, docs, presence, control, auth and storage never import the connection layer (connection/types.ts, the shared RoomPeer, is below them).',
+      severity: 'error',
+      from: { path: '^packages/relay/src/(rpc|coordination|terminals|docs|presence|control|auth|storage)/' },
+      to: { path: '^packages/relay/src/connection/(OrchardConnection|YwsConnection|connection-port)\\.ts$' }
+    },
     {
       name: 'src-not-into-tests',
       comment: 'Shipped code never imports test files or test harnesses.',
