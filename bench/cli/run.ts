@@ -8,8 +8,11 @@
  *
  * Start to listening: from spawn to the `--json` line (workspace created, invites minted:
  * a first start). Idle RSS: VmRSS of the relay process (all its threads, the SQLite writer
- * included) 3 s after that line, with no client. Invite: wall time of a whole
- * `orchard invite` process against that relay.
+ * included) 3 s after that line, with no client, and how much of it is anonymous memory (the
+ * rest is file pages, mostly the node binary's own code). Invite: wall time of a whole
+ * `orchard invite` process against that relay. On a loaded machine wall times mostly measure
+ * the load: the CPU time (user + system, all threads) the relay used up to its JSON line is
+ * the steadier figure.
  */
 import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -32,10 +35,17 @@ const runs = Number(values.runs)
 const env = { ...process.env }
 delete env.NODE_OPTIONS
 
-async function once(): Promise<{ startMs: number; rssMiB: number; inviteMs: number }> {
+/** user + system CPU of a live process (all its threads), from /proc, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return ((Number(fields[11]) + Number(fields[12])) / 100) * 1000
+}
+
+async function once(): Promise<{ startMs: number; startCpuMs: number; rssMiB: number; anonMiB: number; inviteMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'orchard-bench-cli-'))
   const data = join(dir, 'relay.db')
   const started = performance.now()
+  let startCpuMs = 0
   const child = spawn(command as string, [...prefix, 'relay', '--json', '--port', '0', '--data', data], { cwd: values.cwd, env, stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     await new Promise<void>((resolve, reject) => {
@@ -45,6 +55,7 @@ async function once(): Promise<{ startMs: number; rssMiB: number; inviteMs: numb
         out += chunk.toString()
         if (out.includes('}\n')) {
           clearTimeout(timer)
+          startCpuMs = cpuMs(child.pid as number)
           resolve()
         }
       })
@@ -53,12 +64,13 @@ async function once(): Promise<{ startMs: number; rssMiB: number; inviteMs: numb
     await new Promise((resolve) => setTimeout(resolve, 3_000)) // idle on purpose: RSS at rest
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
     const rssMiB = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024
+    const anonMiB = Number(/RssAnon:\s+(\d+) kB/.exec(status)?.[1]) / 1024
     const inviteStart = performance.now()
     await new Promise<void>((resolve, reject) =>
       execFile(command as string, [...prefix, 'invite', '--role', 'viewer', '--data', data], { cwd: values.cwd, env }, (error) => (error ? reject(error) : resolve()))
     )
     const inviteMs = performance.now() - inviteStart
-    return { startMs, rssMiB, inviteMs }
+    return { startMs, startCpuMs, rssMiB, anonMiB, inviteMs }
   } finally {
     child.kill('SIGTERM')
     await new Promise((resolve) => child.once('exit', resolve))
@@ -66,8 +78,13 @@ async function once(): Promise<{ startMs: number; rssMiB: number; inviteMs: numb
   }
 }
 
-const samples: Array<{ startMs: number; rssMiB: number; inviteMs: number }> = []
+const samples: Array<Awaited<ReturnType<typeof once>>> = []
 for (let run = 0; run < runs; run++) samples.push(await once())
 const row = (pick: (sample: (typeof samples)[number]) => number) => median(samples.map(pick)).toFixed(0)
-console.log(`orchard CLI, ${values.label}: \`${values.cli}\`, median of ${runs}, node ${process.version}`)
-console.log(table(['', 'start to listening (ms)', 'idle RSS (MiB)', 'orchard invite (ms)'], [[values.label as string, row((s) => s.startMs), row((s) => s.rssMiB), row((s) => s.inviteMs)]]))
+console.log(`orchard CLI, ${values.label}: \`${values.cli}\`, median of ${runs}, node ${process.version}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
+console.log(
+  table(
+    ['', 'start to listening (ms)', 'CPU to listening (ms)', 'idle RSS (MiB)', 'of which anonymous (MiB)', 'orchard invite (ms)'],
+    [[values.label as string, row((s) => s.startMs), row((s) => s.startCpuMs), row((s) => s.rssMiB), row((s) => s.anonMiB), row((s) => s.inviteMs)]]
+  )
+)

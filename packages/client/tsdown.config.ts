@@ -3,7 +3,7 @@ import { defineConfig } from 'tsdown'
 // ESM and CommonJS side by side: Pear's Electron main process is bundled as CommonJS with
 // its dependencies left external, so it require()s this package (see the README).
 export default defineConfig({
-  entry: ['src/index.ts', 'src/browser.ts', 'src/testing/index.ts', 'src/pty/index.ts'],
+  entry: ['src/index.ts', 'src/browser.ts', 'src/provider.ts', 'src/testing/index.ts', 'src/pty/index.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -1,5 +1,5 @@
 /** The demo workspace `orchard relay --demo` creates: a few Pear projects to look at. */
-import { WorkspaceModel } from '@orchard/workspace'
+import { WorkspaceModel } from '@orchard/workspace/browser'
 import * as Y from 'yjs'
 
 export function demoWorkspaceUpdate(): Uint8Array {

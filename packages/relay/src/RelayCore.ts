@@ -25,7 +25,7 @@ import { DEFAULT_LIMITS, type RelayLimits } from './limits.js'
 import { RelayMetrics } from './metrics.js'
 import { HostRequests } from './coordination/HostRequests.js'
 import { RelayClock } from './coordination/RelayClock.js'
-import { routeStreamFrame } from './coordination/input.js'
+import { routeStreamFrame, type InputRoom } from './coordination/input.js'
 import { registerCoordination } from './rpc/coordination.js'
 import { registerMembership } from './rpc/membership.js'
 import { RpcRouter } from './rpc/RpcRouter.js'
@@ -232,7 +232,7 @@ export class RelayCore {
   }
 
   /** Terminal frames and input: `raw` is the frame as received, for forwarding unchanged. */
-  handleStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Frame, raw?: Uint8Array): void {
+  handleStreamFrame(room: InputRoom, peer: RoomPeer, frame: Frame, raw?: Uint8Array): void {
     routeStreamFrame(room, peer, frame, raw)
   }
 

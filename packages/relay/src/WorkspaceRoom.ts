@@ -5,24 +5,59 @@
  */
 import { CloseCode, REFUSALS, can, errorFrame, eventFrame, type MemberRole } from '@orchard/protocol'
 import * as Y from 'yjs'
-import type { MemberRecord, WorkspaceRecord } from './auth/AuthRegistry.js'
+import type { AuthRegistry, MemberRecord, WorkspaceRecord } from './auth/AuthRegistry.js'
 import type { AckTracker } from './connection/AckTracker.js'
 import type { RoomPeer } from './connection/types.js'
 import { ControlDoc, RELAY_ORIGIN, type ActivityEntry } from './control/ControlDoc.js'
+import { CONTROL_CHANNEL, WORKSPACE_CHANNEL, docId } from './docs/channels.js'
 import { checkUpdate, isCanonicalEmptyUpdate, isWellFormedStateVector } from './docs/validate-update.js'
 import { loadVerified } from './docs/load-verified.js'
-import { SharedDoc } from './docs/SharedDoc.js'
+import { SharedDoc, type WireFlavor } from './docs/SharedDoc.js'
 import { SYNC_STEP1, decodeSyncMessage } from './docs/sync-messages.js'
+import type { UpdatePipeline } from './docs/UpdatePipeline.js'
 import { AgentCoordinator } from './coordination/AgentCoordinator.js'
+import type { HostRequests } from './coordination/HostRequests.js'
 import { LeaseManager } from './coordination/LeaseManager.js'
+import type { RelayClock } from './coordination/RelayClock.js'
+import type { RelayHooks } from './hooks.js'
+import type { RelayLimits } from './limits.js'
 import { PresenceHub } from './presence/PresenceHub.js'
+import type { RelayStorage } from './storage/types.js'
+import type { RingBudget } from './terminals/RingBudget.js'
 import { TerminalHub } from './terminals/TerminalHub.js'
-import type { RelayCore } from './RelayCore.js'
-import { WorkspaceModel } from '@orchard/workspace'
+// The file-free entry: the relay needs the model, not projects.json I/O and its file lock
+// (proper-lockfile, graceful-fs), which cost start time and memory (issue 12).
+import { WorkspaceModel } from '@orchard/workspace/browser'
 
-export const WORKSPACE_CHANNEL = 'workspace'
+export { CONTROL_CHANNEL, WORKSPACE_CHANNEL, docId }
 const EDIT_BURST_MS = 15_000
-export const CONTROL_CHANNEL = 'control'
+
+/**
+ * What a room needs of the relay core above it, declared here so this module does not
+ * import RelayCore (which loads and unloads rooms): RelayCore satisfies it by its shape.
+ * `auth`, `publicUrl`, `ringBudget` and `limits` are also what the parts below the room
+ * read through `room.core` (RpcRoom, TerminalRoom, InputRoom).
+ */
+export interface RoomHost {
+  readonly limits: RelayLimits
+  readonly storage: RelayStorage
+  readonly clock: RelayClock
+  readonly auth: AuthRegistry
+  readonly hooks: Pick<RelayHooks, 'onActivity'>
+  readonly pipeline: Pick<UpdatePipeline, 'submit'>
+  readonly hostRequests: HostRequests
+  /** TERM-9: terminal output held across all workspaces. */
+  readonly ringBudget: RingBudget
+  /** The URL invites carry. */
+  readonly publicUrl: string
+  /** DOCS-5: the last connection left; unload after a grace period. */
+  scheduleUnload(room: WorkspaceRoom): void
+  /** ERRORS-1: a failure handling one connection's input is answered on that connection alone. */
+  connectionFault(peer: RoomPeer, where: string, error: unknown): void
+  logError(where: string, error: unknown): void
+  /** A sync message in the peer's wire flavor. */
+  frameSync(flavor: WireFlavor, channel: string, body: Uint8Array): Uint8Array
+}
 
 export class WorkspaceRoom {
   readonly peers = new Set<RoomPeer>()
@@ -34,7 +69,7 @@ export class WorkspaceRoom {
   private model: WorkspaceModel | null = null
 
   private constructor(
-    readonly core: RelayCore,
+    readonly core: RoomHost,
     readonly workspace: WorkspaceRecord,
     readonly workspaceDoc: SharedDoc,
     readonly controlDoc: SharedDoc
@@ -108,7 +143,7 @@ export class WorkspaceRoom {
     return this.core.auth.instanceMember(this.id, instanceId) === peer.identity.memberId
   }
 
-  static async load(core: RelayCore, workspace: WorkspaceRecord): Promise<WorkspaceRoom> {
+  static async load(core: RoomHost, workspace: WorkspaceRecord): Promise<WorkspaceRoom> {
     // VALID-4: each doc opens at its last good state; a stored update that cannot be read is quarantined.
     const limits = { maxJsonDepth: core.limits.maxUpdateDepth, maxTypeDepth: core.limits.maxUpdateDepth }
     const log = (message: string) => core.logError('quarantine', message)
@@ -340,8 +375,4 @@ export class WorkspaceRoom {
       }
     })
   }
-}
-
-export function docId(workspaceId: string, channel: string): string {
-  return `${workspaceId}/${channel}`
 }

@@ -2,16 +2,15 @@
  * LeaseManager alone (LEASE-1..5): a scripted room, an in-memory record store and a clock the
  * test sets, so boundaries (expiry to the millisecond), messages and notices are checked
  * exactly. Fake timers drive the expiry sweeper. (Written for the mutants the end-to-end
- * coordination tests left alive.)
+ * coordination tests left alive.) The room is only what leases declare they need (LeaseRoom).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Frame } from '@orchard/protocol'
 import { MemoryStorage } from '@orchard/relay'
 import type { LeaseRecord } from '../src/control/ControlDoc.js'
 import type { RoomPeer } from '../src/connection/types.js'
-import { LeaseManager } from '../src/coordination/LeaseManager.js'
+import { LeaseManager, type LeaseRoom } from '../src/coordination/LeaseManager.js'
 import { RelayClock } from '../src/coordination/RelayClock.js'
-import type { WorkspaceRoom } from '../src/WorkspaceRoom.js'
 
 interface Peer {
   /** Only Orchard-protocol connections hold leases (a stock y-websocket socket never does). */
@@ -47,7 +46,7 @@ beforeEach(() => {
     },
     recordActivity: (by: Peer, type: string, data: unknown) => activity.push({ by: by.identity.name, type, data })
   }
-  manager = new LeaseManager(room as unknown as WorkspaceRoom, new MemoryStorage(), new RelayClock(() => now), 1_000)
+  manager = new LeaseManager(room as unknown as LeaseRoom, new MemoryStorage(), new RelayClock(() => now), 1_000)
 })
 afterEach(() => {
   manager.close()

@@ -9,3 +9,5 @@ export { ReadOnlyWorkspaceError, WriteRefusedError } from './errors.js'
 export { SCHEMA_MAJOR, SCHEMA_MINOR, readSchemaVersion } from './doc-layout.js'
 export type { SharedProject } from './project-view.js'
 export { normalizeChannelName, normalizeChannels, normalizePeopleList } from './channel-rules.js'
+/** Also what the relay imports (it needs the model, not projects.json or its file lock). */
+export { canonicalJson } from './canonical-json.js'

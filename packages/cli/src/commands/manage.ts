@@ -3,7 +3,9 @@
  * running relay as its owner, so removals and role changes reach live sockets at once.
  * The owner credential comes from `<data>.owner.json`, or --relay and --token.
  */
-import { RelayProvider, webSocketTransport } from '@orchard/client'
+// The provider alone: the client's main entry also loads the session, file store and terminal
+// mirror, which a management command never uses (issue 12: `orchard invite` <= 500 ms).
+import { RelayProvider, webSocketTransport } from '@orchard/client/provider'
 import { CliError } from '../errors.js'
 import { readOwnerFile, readRelayUrl } from '../owner-file.js'
 import { formatTime, renderTable } from '../table.js'

@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { findObserverDist, observerLink, observerPage } from '../observer-assets.js'
 import { DEFAULT_LIMITS, RelayCore, RelayServer, ThreadedSqliteStorage, type Durability } from '@orchard/relay'
-import { demoWorkspaceUpdate } from '../demo.js'
 import { createLogger, relayLogger } from '../logger.js'
 import { createOwnerFile, ownerFilePath, readOwnerFile, writeRelayUrl, type OwnerFile } from '../owner-file.js'
 import { assertPortFree, portInUse } from '../port-check.js'
@@ -81,7 +80,9 @@ export async function runRelay(options: RelayOptions): Promise<number> {
   let owner: OwnerFile | undefined = previous
   let invites: { editor: string; viewer: string } | null = null
   if (existing.length === 0) {
-    const created = await core.createWorkspace(options.demo ? 'Demo workspace' : 'Workspace', 'Owner', options.demo ? demoWorkspaceUpdate() : undefined)
+    // Imported only for --demo: the workspace package's file I/O half is not needed to serve (issue 12: start time).
+    const seed = options.demo ? (await import('../demo.js')).demoWorkspaceUpdate() : undefined
+    const created = await core.createWorkspace(options.demo ? 'Demo workspace' : 'Workspace', 'Owner', seed)
     owner = { workspaceId: created.workspace.id, relayUrl: url, ownerCredential: created.credential, adminToken: server.adminToken }
     const editor = await core.auth.createInvite(owner.workspaceId, { role: 'editor', createdBy: created.member.id, relayUrl: url })
     const viewer = await core.auth.createInvite(owner.workspaceId, { role: 'viewer', createdBy: created.member.id, relayUrl: url })

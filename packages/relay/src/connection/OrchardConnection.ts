@@ -21,10 +21,9 @@ import {
 import { AuthError } from '../auth/AuthRegistry.js'
 import { isInviteToken } from '@orchard/protocol'
 import { RpcError } from '../rpc/RpcError.js'
-import type { RelayCore } from '../RelayCore.js'
-import type { WorkspaceRoom } from '../WorkspaceRoom.js'
 import { SYNC_STEP1 } from '../docs/sync-messages.js'
 import { AckTracker } from './AckTracker.js'
+import type { ConnectionHost, ConnectionRoom } from './connection-port.js'
 import { InboundBudget } from './InboundBudget.js'
 import { OutboundBudget } from './OutboundBudget.js'
 import type { Identity, RelayPeerHandle, RelaySocket, RoomPeer } from './types.js'
@@ -37,7 +36,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
   readonly flavor = 'orchard' as const
   identity: Identity = { memberId: '', name: '', role: 'viewer', instanceId: '', label: '' }
   private state: State = 'hello'
-  private room: WorkspaceRoom | null = null
+  private room: ConnectionRoom | null = null
   /** Frames that arrived while HELLO was being checked; handled in order once it is. */
   private readonly queued: Frame[] = []
   private readonly acks = new Map<string, AckTracker>()
@@ -49,7 +48,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
   private readonly helloTimer: NodeJS.Timeout
 
   constructor(
-    private readonly core: RelayCore,
+    private readonly core: ConnectionHost,
     private readonly socket: RelaySocket,
     readonly connectionId: number
   ) {
@@ -235,7 +234,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
 
   /** `raw` is the frame as received, when it can be forwarded unchanged (terminal output). */
   private dispatch(frame: Frame, raw?: Uint8Array): void {
-    const room = this.room as WorkspaceRoom
+    const room = this.room as ConnectionRoom
     switch (frame.kind) {
       case FrameKind.sync:
         if (frame.body[0] === SYNC_STEP1 && room.channel(frame.channel)) {
@@ -287,9 +286,9 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
     }
   }
 
-  private async onRpc(room: WorkspaceRoom, request: RpcRequestFrame): Promise<void> {
+  private async onRpc(room: ConnectionRoom, request: RpcRequestFrame): Promise<void> {
     try {
-      const result = await room.core.rpc.handle({ room, peer: this }, request.method, request.params)
+      const result = await this.core.rpc.handle({ room, peer: this }, request.method, request.params)
       this.sendFrame(rpcOkFrame(request.id, result ?? null, request.channel))
     } catch (error) {
       if (error instanceof RpcError) {

@@ -10,8 +10,8 @@ import { REFUSALS, can } from '@orchard/protocol'
 import type { MemberRecord } from '../auth/AuthRegistry.js'
 import { addsStructs } from '../docs/validate-update.js'
 import { SYNC_STEP1, decodeSyncMessage } from '../docs/sync-messages.js'
-import type { RelayCore } from '../RelayCore.js'
-import { WORKSPACE_CHANNEL, type WorkspaceRoom } from '../WorkspaceRoom.js'
+import { WORKSPACE_CHANNEL } from '../docs/channels.js'
+import type { ConnectionHost, YwsRoom } from './connection-port.js'
 import { InboundBudget } from './InboundBudget.js'
 import { OutboundBudget } from './OutboundBudget.js'
 import type { Identity, RelayPeerHandle, RelaySocket, RoomPeer } from './types.js'
@@ -26,10 +26,10 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
   private readonly outbound: OutboundBudget
 
   constructor(
-    private readonly core: RelayCore,
+    private readonly core: ConnectionHost,
     private readonly socket: RelaySocket,
     readonly connectionId: number,
-    private readonly room: WorkspaceRoom,
+    private readonly room: YwsRoom,
     member: MemberRecord
   ) {
     this.identity = { memberId: member.id, name: member.name, role: member.role, instanceId: `yws-${connectionId}`, label: 'y-websocket' }

@@ -5,14 +5,27 @@
  * start the same agent twice and a stop is safe from anywhere.
  */
 import { REFUSALS, can } from '@orchard/protocol'
-import type { AgentRecord } from '../control/ControlDoc.js'
+import type { WorkspaceModel } from '@orchard/workspace/browser'
+import type { AgentRecord, ControlDoc } from '../control/ControlDoc.js'
 import type { RoomPeer } from '../connection/types.js'
 import { randomId } from '../auth/tokens.js'
 import { availableAgentName, spawnCoalesceKey } from './agent-names.js'
 import { RpcError } from '../rpc/RpcError.js'
-import type { WorkspaceRoom } from '../WorkspaceRoom.js'
 import type { HostRequests } from './HostRequests.js'
 import type { LeaseManager } from './LeaseManager.js'
+
+/**
+ * What agent coordination needs of its workspace room, declared here so this module imports
+ * nothing above it: the control doc it records agents in, the projects (for a project's
+ * host), the connected instances, and the terminals to free when an agent ends.
+ */
+export interface AgentRoom {
+  readonly control: Pick<ControlDoc, 'agents' | 'setAgent'>
+  workspaceModel(): Pick<WorkspaceModel, 'getProject'>
+  peerForInstance(instanceId: string): RoomPeer | undefined
+  readonly terminals: { drop(agentId: string): void }
+  recordActivity(peer: RoomPeer | null, type: string, fields: Record<string, unknown>): void
+}
 
 export interface SpawnParams {
   projectId: string
@@ -32,9 +45,9 @@ export class AgentCoordinator {
   private readonly stopping = new Map<string, Promise<AgentRecord>>()
 
   constructor(
-    private readonly room: WorkspaceRoom,
+    private readonly room: AgentRoom,
     private readonly hosts: HostRequests,
-    private readonly leases: LeaseManager,
+    private readonly leases: Pick<LeaseManager, 'drop'>,
     private readonly hostTimeoutMs: number
   ) {}
 

@@ -4,14 +4,25 @@
  * holder is refused by the relay and by the host (fencing). A dropped socket keeps its
  * lease until it expires, so a quick reconnect resumes; an owner may take over.
  */
-import type { LeaseRecord } from '../control/ControlDoc.js'
+import type { ControlDoc, LeaseRecord } from '../control/ControlDoc.js'
 import type { RoomPeer } from '../connection/types.js'
 import { RpcError } from '../rpc/RpcError.js'
 import type { RecordStorage } from '../storage/types.js'
-import type { WorkspaceRoom } from '../WorkspaceRoom.js'
 import type { RelayClock } from './RelayClock.js'
 
 const EPOCH = 'lease-epoch'
+
+/**
+ * What leases need of their workspace room, declared here so this module imports nothing
+ * above it (the room passes itself; a test passes a scripted object).
+ */
+export interface LeaseRoom {
+  readonly id: string
+  /** Connections in the room: a lost lease's holder is told on each of its sockets (LEASE-10). */
+  readonly peers: Iterable<RoomPeer>
+  readonly control: Pick<ControlDoc, 'leases' | 'setLease'>
+  recordActivity(peer: RoomPeer | null, type: string, fields: Record<string, unknown>): void
+}
 
 export class LeaseManager {
   /** Claims of one agent run one at a time: the epoch increment is a storage round trip. */
@@ -19,7 +30,7 @@ export class LeaseManager {
   private sweeper: NodeJS.Timeout | null = null
 
   constructor(
-    private readonly room: WorkspaceRoom,
+    private readonly room: LeaseRoom,
     private readonly records: RecordStorage,
     private readonly clock: RelayClock,
     private readonly ttlMs: number

@@ -3,7 +3,7 @@
  * src/main/spawn-coordinator.ts), so an agent Pear would call `alice-3` is `alice-3` here
  * too, and two spawns Pear treats as one request coalesce here too. Pure: no relay state.
  */
-import { canonicalJson } from '@orchard/workspace'
+import { canonicalJson } from '@orchard/workspace/browser'
 
 /**
  * SPAWN-3: the requested name (trimmed) if free; otherwise the next free `<base>-<n>`.

@@ -8,8 +8,22 @@
  */
 import { REFUSALS, can, errorFrame, type Frame } from '@orchard/protocol'
 import type { RoomPeer } from '../connection/types.js'
+import type { AgentRecord } from '../control/ControlDoc.js'
+import type { RelayLimits } from '../limits.js'
 import { RpcError } from '../rpc/RpcError.js'
-import type { WorkspaceRoom } from '../WorkspaceRoom.js'
+import type { LeaseManager } from './LeaseManager.js'
+
+/**
+ * What routing stream frames needs of the workspace room, declared here so this module
+ * imports nothing above it: its terminals (output, watching), agents and leases (input).
+ */
+export interface InputRoom {
+  readonly core: { readonly limits: Pick<RelayLimits, 'maxInputBytes'> }
+  readonly terminals: { handle(peer: RoomPeer, frame: Frame, raw?: Uint8Array): boolean }
+  readonly agents: { get(agentId: string): AgentRecord | undefined }
+  readonly leases: Pick<LeaseManager, 'checkInput'>
+  peerForInstance(instanceId: string): RoomPeer | undefined
+}
 
 /** Input frames per connection and channel: the relay's half of INPUT-2's numbering. */
 const inputCounts = new WeakMap<RoomPeer, Map<string, number>>()
@@ -22,7 +36,7 @@ function nextInputSeq(peer: RoomPeer, channel: string): number {
   return seq
 }
 
-export function routeStreamFrame(room: WorkspaceRoom, peer: RoomPeer, frame: Frame, raw?: Uint8Array): void {
+export function routeStreamFrame(room: InputRoom, peer: RoomPeer, frame: Frame, raw?: Uint8Array): void {
   if (room.terminals.handle(peer, frame, raw)) return
   if (frame.kind !== 12 && frame.kind !== 13) {
     peer.sendFrame(errorFrame('bad-frame', `This relay does not accept frame kind ${frame.kind} from clients.`, { kind: frame.kind }, frame.channel))

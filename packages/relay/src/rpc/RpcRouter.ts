@@ -4,14 +4,10 @@
  * failures the caller should see; anything else becomes 'internal' and is logged.
  */
 import type { z } from 'zod'
-import type { RoomPeer } from '../connection/types.js'
-import type { WorkspaceRoom } from '../WorkspaceRoom.js'
+import type { RpcContext } from './rpc-port.js'
 import { RpcError } from './RpcError.js'
 
-export interface RpcContext {
-  room: WorkspaceRoom
-  peer: RoomPeer
-}
+export type { RpcContext, RpcRoom } from './rpc-port.js'
 
 type Handler<P> = (ctx: RpcContext, params: P) => Promise<unknown> | unknown
 

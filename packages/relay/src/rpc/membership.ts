@@ -6,7 +6,8 @@ import { REFUSALS, can, type Action } from '@orchard/protocol'
 import { z } from 'zod'
 import type { InviteRecord, MemberRecord } from '../auth/AuthRegistry.js'
 import { RpcError } from './RpcError.js'
-import type { RpcContext, RpcRouter } from './RpcRouter.js'
+import type { RpcContext } from './rpc-port.js'
+import type { RpcRouter } from './RpcRouter.js'
 
 export function requireRole(ctx: RpcContext, action: Action): void {
   if (!can(ctx.peer.identity.role, action)) throw new RpcError('forbidden', REFUSALS[action])

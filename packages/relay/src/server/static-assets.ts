@@ -44,6 +44,8 @@ const TYPES: Record<string, string> = {
 
 interface Asset {
   body: Buffer
+  /** Worth compressing (text, over 512 bytes); compressed on its first gzip request. */
+  compressible: boolean
   gzip: Buffer | null
   type: string
   /** Vite's hashed file names never change content: cache them for a year. */
@@ -69,7 +71,9 @@ export class StaticAssets {
       const urlPath = '/' + relative(dir, file).split(sep).join('/')
       const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream'
       const compressible = /^(text\/|application\/json|image\/svg)/.test(type) && body.byteLength > 512
-      this.assets.set(urlPath, { body, gzip: compressible ? gzipSync(body) : null, type, immutable: urlPath.startsWith('/assets/') })
+      // Compressed when first asked for, not here: gzipping the observer's bundle took tens of
+      // ms of the relay's start (issue 12: start to listening), for a page most relays never serve.
+      this.assets.set(urlPath, { body, compressible, gzip: null, type, immutable: urlPath.startsWith('/assets/') })
     }
     if (!this.assets.has('/index.html')) {
       throw new Error(`No index.html in ${dir}. Build the observer first (npx -y pnpm@10.34.8 --filter @orchard/observer build) or pass its dist/ folder.`)
@@ -82,7 +86,7 @@ export class StaticAssets {
     const pathname = new URL(req.url ?? '/', 'http://relay').pathname
     const asset = this.assets.get(pathname === '/' ? '/index.html' : pathname)
     if (!asset) return false
-    const gzip = asset.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? asset.gzip : null
+    const gzip = asset.compressible && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? (asset.gzip ??= gzipSync(asset.body)) : null
     const body = gzip ?? asset.body
     res.writeHead(200, {
       'content-type': asset.type,

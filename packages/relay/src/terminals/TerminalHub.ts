@@ -6,9 +6,22 @@
  */
 import { errorFrame, type Frame } from '@orchard/protocol'
 import type { RoomPeer } from '../connection/types.js'
+import type { AgentRecord } from '../control/ControlDoc.js'
 import type { HostRequests } from '../coordination/HostRequests.js'
-import type { WorkspaceRoom } from '../WorkspaceRoom.js'
+import type { RingBudget } from './RingBudget.js'
 import { TerminalChannel, type HostSnapshot } from './TerminalChannel.js'
+
+/**
+ * What terminals need of their workspace room, declared here so this module imports nothing
+ * above it: which agents exist, who hosts them, and the relay-wide ring budget (TERM-9).
+ */
+export interface TerminalRoom {
+  readonly core: { readonly ringBudget: RingBudget }
+  readonly agents: { get(agentId: string): AgentRecord | undefined }
+  /** IDENT-2: whether `peer` speaks for `instanceId` (member and instance both). */
+  isInstance(peer: RoomPeer, instanceId: string): boolean
+  peerForInstance(instanceId: string): RoomPeer | undefined
+}
 
 export interface TerminalLimits {
   terminalRingBytes: number
@@ -19,7 +32,7 @@ export class TerminalHub {
   readonly channels = new Map<string, TerminalChannel>()
 
   constructor(
-    private readonly room: WorkspaceRoom,
+    private readonly room: TerminalRoom,
     private readonly hosts: HostRequests,
     private readonly limits: TerminalLimits
   ) {}
