@@ -13,10 +13,10 @@ import { SYNC_STEP1, decodeSyncMessage } from '../docs/sync-messages.js'
 import type { RelayCore } from '../RelayCore.js'
 import { WORKSPACE_CHANNEL, type WorkspaceRoom } from '../WorkspaceRoom.js'
 import { InboundBudget } from './InboundBudget.js'
-import { OutboundBudget } from './OutboundBudget.js'
+import { OutboundBudget, type OutboundHooks } from './OutboundBudget.js'
 import type { Identity, RelayPeerHandle, RelaySocket, RoomPeer } from './types.js'
 
-export class YwsConnection implements RoomPeer, RelayPeerHandle {
+export class YwsConnection implements RoomPeer, RelayPeerHandle, OutboundHooks {
   readonly flavor = 'yws' as const
   readonly identity: Identity
   private open = true
@@ -35,10 +35,7 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
     this.identity = { memberId: member.id, name: member.name, role: member.role, instanceId: `yws-${connectionId}`, label: 'y-websocket' }
     // LIMIT-5 / LIMIT-6: the same flow control as Orchard connections.
     this.inbound = new InboundBudget(core.limits, socket)
-    this.outbound = new OutboundBudget(core.limits, socket, {
-      overflow: () => this.close(CloseCode.tryAgain, 'slow-reader'),
-      resendPresence: () => this.sendRaw(this.room.presence.snapshot('yws') ?? new Uint8Array())
-    })
+    this.outbound = new OutboundBudget(core.limits, socket, this)
     room.attach(this)
     const doc = room.workspaceDoc
     doc.subscribers.add(this)
@@ -125,6 +122,16 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
     } finally {
       this.answering = false
     }
+  }
+
+  /** OutboundHooks: the socket is past its cap. */
+  overflow(): void {
+    this.close(CloseCode.tryAgain, 'slow-reader')
+  }
+
+  /** OutboundHooks: presence broadcasts were skipped; send everyone's current state. */
+  resendPresence(): void {
+    this.sendRaw(this.room.presence.snapshot('yws') ?? new Uint8Array())
   }
 
   closed(): void {
