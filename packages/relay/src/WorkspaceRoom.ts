@@ -9,7 +9,7 @@ import type { MemberRecord, WorkspaceRecord } from './auth/AuthRegistry.js'
 import type { AckTracker } from './connection/AckTracker.js'
 import type { RoomPeer } from './connection/types.js'
 import { ControlDoc, RELAY_ORIGIN, type ActivityEntry } from './control/ControlDoc.js'
-import { checkUpdate, isCanonicalEmptyUpdate, isWellFormedStateVector } from './docs/validate-update.js'
+import { checkUpdate, isWellFormedStateVector } from './docs/validate-update.js'
 import { loadVerified } from './docs/load-verified.js'
 import { SharedDoc } from './docs/SharedDoc.js'
 import { SYNC_STEP1, decodeSyncMessage } from './docs/sync-messages.js'
@@ -226,12 +226,12 @@ export class WorkspaceRoom {
       acks?.settle(seq)
     }
     if (channel === CONTROL_CHANNEL) {
-      if (isCanonicalEmptyUpdate(message.update)) settle()
+      if (doc.changesNothing(message.update)) settle()
       else settle({ code: 'forbidden', message: 'The control document is written by the relay only; ask the relay through its methods instead.' })
       return
     }
     if (!can(peer.identity.role, 'doc.write')) {
-      if (isCanonicalEmptyUpdate(message.update)) settle()
+      if (doc.changesNothing(message.update)) settle()
       else settle({ code: 'read-only', message: REFUSALS['doc.write'] })
       return
     }

@@ -8,7 +8,6 @@
 import { CloseCode, FrameKind, decodeYwsMessage, encodeYwsMessage, type Frame, type MemberRole } from '@orchard/protocol'
 import { REFUSALS, can } from '@orchard/protocol'
 import type { MemberRecord } from '../auth/AuthRegistry.js'
-import { addsStructs } from '../docs/validate-update.js'
 import { SYNC_STEP1, decodeSyncMessage } from '../docs/sync-messages.js'
 import type { RelayCore } from '../RelayCore.js'
 import { WORKSPACE_CHANNEL, type WorkspaceRoom } from '../WorkspaceRoom.js'
@@ -105,9 +104,10 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle, OutboundHooks {
       return
     }
     if (!can(this.identity.role, 'doc.write')) {
-      // Refused from the envelope, before any decoding (VALID-3). A stock client answers our
-      // step 1 with a step 2 even when it has nothing new: that is not worth telling about.
-      if (!addsStructs(message.update)) return
+      // Refused before any struct is decoded (VALID-3). A stock client answers our step 1
+      // with a step 2 even when it has nothing new (its whole delete set, at most): that is
+      // not worth telling about; a deletion the doc does not have is.
+      if (this.room.workspaceDoc.changesNothing(message.update)) return
       if (!this.toldReadOnly) this.sendRaw(encodeYwsMessage({ type: 'auth', reason: REFUSALS['doc.write'] }))
       this.toldReadOnly = true
       return
