@@ -180,7 +180,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle, OutboundHoo
       const name = (hello.name ?? hello.label ?? '').trim().slice(0, MAX_ID_LENGTH) || 'Guest'
       let member
       if (joining) {
-        const created = await this.core.auth.redeemInvite(hello.credential, name, hello.instanceId)
+        const created = await this.core.auth.redeemInvite(hello.credential, name, hello.instanceId, hello.previousCredential)
         member = created.member
         issuedCredential = created.credential
       } else {
