@@ -10,6 +10,7 @@ import type { AckTracker } from './connection/AckTracker.js'
 import type { RoomPeer } from './connection/types.js'
 import { ControlDoc, RELAY_ORIGIN, type ActivityEntry } from './control/ControlDoc.js'
 import { checkUpdate, isWellFormedStateVector } from './docs/validate-update.js'
+import { nestingRefusal } from './docs/doc-nesting.js'
 import { loadVerified } from './docs/load-verified.js'
 import { SharedDoc } from './docs/SharedDoc.js'
 import { SYNC_STEP1, decodeSyncMessage } from './docs/sync-messages.js'
@@ -238,6 +239,11 @@ export class WorkspaceRoom {
     const check = checkUpdate(message.update, { maxJsonDepth: this.core.limits.maxUpdateDepth, maxTypeDepth: this.core.limits.maxUpdateDepth })
     if (!check.ok) {
       settle({ code: 'bad-frame', message: `That ${channel} update was refused and not stored: ${check.message}` })
+      return
+    }
+    const tooDeep = check.nestsIntoDoc ? nestingRefusal(doc, message.update, this.core.limits.maxUpdateDepth) : null
+    if (tooDeep) {
+      settle({ code: 'bad-frame', message: `That ${channel} update was refused and not stored: ${tooDeep}` })
       return
     }
     // An empty one still takes the pipeline's turn, so its ACK is ordered with the

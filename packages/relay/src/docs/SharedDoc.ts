@@ -91,6 +91,11 @@ export class SharedDoc {
     return this.state.hasDeleted(ds)
   }
 
+  /** VALID-6: the deepest shared type `update` would create here, counting the types it nests into. */
+  deepestType(update: Uint8Array): number {
+    return this.state.deepestType(update)
+  }
+
   /** Our step 1, sent first to stock y-websocket clients (their server does the same). */
   step1(): Uint8Array {
     return encodeSyncMessage(SYNC_STEP1, this.state.stateVector())
