@@ -241,13 +241,13 @@ export function latencyFloor(n: number, samples = 50): number {
 const META_KEYS = 5
 
 /** The endpoints for `count` new rooms (may create them server-side: not part of any timed window). */
-async function endpointsFor(rt: RunningTarget, rooms: Rooms, count: number, kind: string): Promise<ClientEndpoint[]> {
+export async function endpointsFor(rt: RunningTarget, rooms: Rooms, count: number, kind: string): Promise<ClientEndpoint[]> {
   const eps: ClientEndpoint[] = []
   for (let i = 0; i < count; i++) eps.push(await rt.urlFor(rooms.next(kind)))
   return eps
 }
 
-async function loadRooms(eps: ClientEndpoint[]): Promise<BenchClient[]> {
+export async function loadRooms(eps: ClientEndpoint[]): Promise<BenchClient[]> {
   const clients = eps.map((ep, i) => new BenchClient(ep, { awarenessState: { user: `owner${i}` } }))
   try {
     await pool(clients, 32, async (c, i) => {

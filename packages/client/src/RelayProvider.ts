@@ -73,6 +73,12 @@ export interface RelayProviderOptions {
   instanceId: string
   label?: string
   name?: string
+  /**
+   * With an invite: the member credential this instance held before in the workspace, so a
+   * member removed and invited again keeps its instance id (the relay's IDENT-3). Sent only
+   * while joining; once welcomed the provider speaks with its new credential.
+   */
+  previousCredential?: string
   /** Docs by channel: 'workspace' is written by members, 'control' is read-only. */
   docs: Record<string, Y.Doc>
   awareness?: Awareness
@@ -278,6 +284,7 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
           instanceId: this.options.instanceId,
           ...(this.options.label ? { label: this.options.label } : {}),
           ...(this.options.name ? { name: this.options.name } : {}),
+          ...(this.options.previousCredential && this.credential === this.options.credential ? { previousCredential: this.options.previousCredential } : {}),
           client: 'orchard-client/0.1.0'
         })
       )

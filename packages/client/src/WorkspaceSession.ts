@@ -151,7 +151,10 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
     const local = readSessionFile(options.file)
     const instanceId = options.instanceId ?? local.instanceId ?? crypto.randomUUID()
     const doc = new Y.Doc({ guid: parsed.workspaceId })
-    const provider = WorkspaceSession.provider(doc, invite, parsed.relay, instanceId, options, options.name)
+    // A member removed and invited again rejoins from the same machine: its old credential
+    // proves the instance id is its own (the relay's IDENT-3). Only for this workspace.
+    const previous = local.credential && parseCredential(local.credential)?.workspaceId === parsed.workspaceId ? local.credential : undefined
+    const provider = WorkspaceSession.provider(doc, invite, parsed.relay, instanceId, { ...options, ...(previous ? { previousCredential: previous } : {}) }, options.name)
     let welcome: WelcomeFields
     try {
       welcome = await WorkspaceSession.welcomed(provider, options.connectTimeoutMs)
@@ -373,13 +376,14 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
     if (changed) this.emit('role', [role])
   }
 
-  private static provider(doc: Y.Doc, credential: string, relayUrl: string, instanceId: string, options: SessionOptions, name?: string): RelayProvider {
+  private static provider(doc: Y.Doc, credential: string, relayUrl: string, instanceId: string, options: SessionOptions & { previousCredential?: string }, name?: string): RelayProvider {
     return new RelayProvider({
       transport: options.transport ?? webSocketTransport(relayUrl),
       credential,
       instanceId,
       label: options.label ?? hostname(),
       ...(name ? { name } : {}),
+      ...(options.previousCredential ? { previousCredential: options.previousCredential } : {}),
       docs: { workspace: doc, control: new Y.Doc({ guid: `${doc.guid}/control` }) },
       awareness: new Awareness(doc)
     })

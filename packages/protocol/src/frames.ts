@@ -21,6 +21,12 @@ export interface HelloFields {
   client?: string
   /** Display name for a member joining with an invite. */
   name?: string
+  /**
+   * Joining with an invite only: the member credential this instance held before in the
+   * same workspace (a member removed and invited again). Proves the instance id is its
+   * own, so the relay hands the id's binding to the new member (IDENT-3).
+   */
+  previousCredential?: string
 }
 
 export interface WelcomeLimits {

@@ -67,6 +67,8 @@ export function checkHello(value: unknown): HelloFields {
   if (client !== undefined) hello.client = client
   const name = optionalString(o, 'name', 'HELLO')
   if (name !== undefined) hello.name = name
+  const previousCredential = optionalString(o, 'previousCredential', 'HELLO')
+  if (previousCredential !== undefined) hello.previousCredential = previousCredential
   return hello
 }
 

@@ -10,7 +10,8 @@ import type { AckTracker } from './connection/AckTracker.js'
 import type { RoomPeer } from './connection/types.js'
 import { ControlDoc, RELAY_ORIGIN, type ActivityEntry } from './control/ControlDoc.js'
 import { CONTROL_CHANNEL, WORKSPACE_CHANNEL, docId } from './docs/channels.js'
-import { checkUpdate, isCanonicalEmptyUpdate, isWellFormedStateVector } from './docs/validate-update.js'
+import { checkUpdate, isWellFormedStateVector } from './docs/validate-update.js'
+import { nestingRefusal } from './docs/doc-nesting.js'
 import { loadVerified } from './docs/load-verified.js'
 import { SharedDoc, type WireFlavor } from './docs/SharedDoc.js'
 import { SYNC_STEP1, decodeSyncMessage } from './docs/sync-messages.js'
@@ -261,18 +262,23 @@ export class WorkspaceRoom {
       acks?.settle(seq)
     }
     if (channel === CONTROL_CHANNEL) {
-      if (isCanonicalEmptyUpdate(message.update)) settle()
+      if (doc.changesNothing(message.update)) settle()
       else settle({ code: 'forbidden', message: 'The control document is written by the relay only; ask the relay through its methods instead.' })
       return
     }
     if (!can(peer.identity.role, 'doc.write')) {
-      if (isCanonicalEmptyUpdate(message.update)) settle()
+      if (doc.changesNothing(message.update)) settle()
       else settle({ code: 'read-only', message: REFUSALS['doc.write'] })
       return
     }
     const check = checkUpdate(message.update, { maxJsonDepth: this.core.limits.maxUpdateDepth, maxTypeDepth: this.core.limits.maxUpdateDepth })
     if (!check.ok) {
       settle({ code: 'bad-frame', message: `That ${channel} update was refused and not stored: ${check.message}` })
+      return
+    }
+    const tooDeep = check.nestsIntoDoc ? nestingRefusal(doc, message.update, this.core.limits.maxUpdateDepth) : null
+    if (tooDeep) {
+      settle({ code: 'bad-frame', message: `That ${channel} update was refused and not stored: ${tooDeep}` })
       return
     }
     // An empty one still takes the pipeline's turn, so its ACK is ordered with the

@@ -72,7 +72,7 @@ export const AUTH_FAILURE_MESSAGES: Record<AuthFailure, string> = {
   'invite-used-up': 'This invite has been used as many times as it allows. Ask for a new one.',
   'invite-creator-removed': 'The owner who made this invite is no longer an owner of this workspace, so it no longer admits anyone. Ask a current owner for a new invite.',
   'instance-taken':
-    'Another member of this workspace already uses this instance id, so this connection was refused. Each machine keeps its own id: if you joined again as a new member, or Orchard\'s local state was copied from another machine, clear this instance\'s id (a new one is made) and connect again.'
+    'Another member of this workspace already uses this instance id, so this connection was refused. Each machine keeps its own id: if Orchard\'s local state was copied from another machine, or you joined again after losing the credential this machine had, clear this instance\'s id (a new one is made) and connect again.'
 }
 
 /** An instance id's owner (IDENT-1): the member that first connected with it. */
@@ -207,12 +207,14 @@ export class AuthRegistry {
    * AUTH-4: redeems an invite for a new member. The use is counted atomically, so an
    * invite with maxUses N admits exactly N joins even when they race.
    */
-  async redeemInvite(token: string, name: string, instanceId?: string): Promise<CreatedMember> {
+  async redeemInvite(token: string, name: string, instanceId?: string, previousCredential?: string): Promise<CreatedMember> {
     const parsed = parseInvite(token)
     if (!parsed) throw new AuthError('invite-malformed')
-    // IDENT-1: a new member can never own an instance id that is already bound, so refuse
-    // before the invite's use is spent and a member is made for nothing.
-    if (instanceId !== undefined && (await this.boundMember(parsed.workspaceId, instanceId)) !== undefined) throw new AuthError('instance-taken')
+    // IDENT-1: a new member owns an instance id that is already bound only if it proves to be
+    // the holder the id is bound to (IDENT-3); refuse before the invite's use is spent and a
+    // member is made for nothing.
+    const bound = instanceId === undefined ? undefined : await this.boundMember(parsed.workspaceId, instanceId)
+    if (bound !== undefined && !(await this.holdsCredentialOf(previousCredential, parsed.workspaceId, bound))) throw new AuthError('instance-taken')
     await this.checkInviteCreator(parsed.workspaceId, parsed.inviteId, parsed.secret)
     let failure: AuthFailure | undefined
     const key = memberKey(parsed.workspaceId, parsed.inviteId)
@@ -222,7 +224,32 @@ export class AuthRegistry {
     })
     if (failure) throw new AuthError(failure)
     if (!redeemed || !(await this.getWorkspace(redeemed.workspaceId))) throw new AuthError('workspace-unknown')
-    return this.addMember(redeemed.workspaceId, name, redeemed.role, redeemed.id)
+    const created = await this.addMember(redeemed.workspaceId, name, redeemed.role, redeemed.id)
+    if (instanceId !== undefined && bound !== undefined) await this.handOverInstance(redeemed.workspaceId, instanceId, bound, created.member.id)
+    return created
+  }
+
+  /**
+   * IDENT-3: whether `credential` is the (possibly removed) member `memberId`'s own: the
+   * secret only its holder has, so a rejoin from that machine, never a guess from the
+   * control doc. A removed member's credential no longer connects (AUTH-5), but it still
+   * proves whose machine this is.
+   */
+  private async holdsCredentialOf(credential: string | undefined, workspaceId: string, memberId: string): Promise<boolean> {
+    const parsed = credential === undefined ? undefined : parseCredential(credential.trim())
+    if (!parsed || parsed.workspaceId !== workspaceId || parsed.memberId !== memberId) return false
+    const member = await this.getMember(workspaceId, memberId)
+    return member !== undefined && secretMatches(parsed.secret, member.secretHash)
+  }
+
+  /** IDENT-3: rebinds an instance id from the member it was bound to, to its holder's new member. */
+  private async handOverInstance(workspaceId: string, instanceId: string, from: string, to: string): Promise<void> {
+    const key = memberKey(workspaceId, instanceId)
+    const binding = (await this.records.updateRecord<InstanceBinding>(INSTANCE, key, (current) =>
+      !current || current.memberId === from ? { memberId: to, boundAt: this.now() } : current
+    )) as InstanceBinding
+    this.instances.set(key, binding.memberId)
+    if (binding.memberId !== to) throw new AuthError('instance-taken')
   }
 
   /** AUTH-8: an invite speaks for the owner who made it; once they are removed or demoted it admits no one. */

@@ -16,11 +16,17 @@ export type Admission = 'ok' | 'close'
 
 type Budgets = Pick<RelayLimits, 'framesPerSecond' | 'bytesPerSecond' | 'outputFramesPerSecond' | 'outputBytesPerSecond' | 'maxThrottledMs'>
 
+/** One clock for every budget: a default `() => performance.now()` would be a closure per connection. */
+const monotonicNow = (): number => performance.now()
+
 export class InboundBudget {
   private readonly frames: RateLimiter
   private readonly bytes: RateLimiter
-  private readonly outputFrames: RateLimiter
-  private readonly outputBytes: RateLimiter
+  /**
+   * Made at the first terminal-output frame: only an agent's host ever sends one, and a
+   * pair of buckets per connection adds up over thousands of idle connections.
+   */
+  private output: { frames: RateLimiter; bytes: RateLimiter } | null = null
   private resumeTimer: NodeJS.Timeout | null = null
   /** When the sender was first held at its limit, if it has not eased off since. */
   private throttledSince: number | null = null
@@ -30,19 +36,15 @@ export class InboundBudget {
   constructor(
     private readonly limits: Budgets,
     private readonly socket: RelaySocket,
-    private readonly now: () => number = () => performance.now()
+    private readonly now: () => number = monotonicNow
   ) {
     this.frames = new RateLimiter(limits.framesPerSecond, limits.framesPerSecond * 2, now)
     this.bytes = new RateLimiter(limits.bytesPerSecond, limits.bytesPerSecond * 2, now)
-    this.outputFrames = new RateLimiter(limits.outputFramesPerSecond, limits.outputFramesPerSecond * 2, now)
-    this.outputBytes = new RateLimiter(limits.outputBytesPerSecond, limits.outputBytesPerSecond * 2, now)
   }
 
   /** Charges one frame that has arrived; 'close' means close the sender with 4429. */
   admit(byteLength: number, output: boolean): Admission {
-    const waitMs = output
-      ? Math.max(this.outputFrames.charge(1), this.outputBytes.charge(byteLength))
-      : Math.max(this.frames.charge(1), this.bytes.charge(byteLength))
+    const waitMs = output ? this.chargeOutput(byteLength) : Math.max(this.frames.charge(1), this.bytes.charge(byteLength))
     if (waitMs === 0) {
       if (this.throttledSince !== null && this.frames.eased && this.bytes.eased) this.throttledSince = null
       return 'ok'
@@ -64,6 +66,15 @@ export class InboundBudget {
   dispose(): void {
     if (this.resumeTimer) clearTimeout(this.resumeTimer)
     this.resumeTimer = null
+  }
+
+  private chargeOutput(byteLength: number): number {
+    const { limits, now } = this
+    this.output ??= {
+      frames: new RateLimiter(limits.outputFramesPerSecond, limits.outputFramesPerSecond * 2, now),
+      bytes: new RateLimiter(limits.outputBytesPerSecond, limits.outputBytesPerSecond * 2, now)
+    }
+    return Math.max(this.output.frames.charge(1), this.output.bytes.charge(byteLength))
   }
 
   /** Stops reading until the debt is paid; frames already read still arrive (and are charged). */

@@ -25,14 +25,14 @@ import { SYNC_STEP1 } from '../docs/sync-messages.js'
 import { AckTracker } from './AckTracker.js'
 import type { ConnectionHost, ConnectionRoom } from './connection-port.js'
 import { InboundBudget } from './InboundBudget.js'
-import { OutboundBudget } from './OutboundBudget.js'
+import { OutboundBudget, type OutboundHooks } from './OutboundBudget.js'
 import type { Identity, RelayPeerHandle, RelaySocket, RoomPeer } from './types.js'
 
 type State = 'hello' | 'authenticating' | 'open' | 'closed'
 
 const MAX_ID_LENGTH = 200
 
-export class OrchardConnection implements RoomPeer, RelayPeerHandle {
+export class OrchardConnection implements RoomPeer, RelayPeerHandle, OutboundHooks {
   readonly flavor = 'orchard' as const
   identity: Identity = { memberId: '', name: '', role: 'viewer', instanceId: '', label: '' }
   private state: State = 'hello'
@@ -54,19 +54,22 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
   ) {
     const limits = core.limits
     this.inbound = new InboundBudget(limits, socket)
-    this.outbound = new OutboundBudget(limits, socket, {
-      overflow: () => {
-        // Straight to the socket: sendRaw would refuse it, and the peer should still learn why.
-        this.socket.send(this.core.encode(errorFrame('rate-limited', 'This connection fell too far behind reading what the relay sent; reconnect to resync.')))
-        this.close(CloseCode.tryAgain, 'slow-reader')
-      },
-      resendPresence: () => {
-        const presence = this.room?.presence.snapshot(this.flavor)
-        if (presence) this.sendRaw(presence)
-      }
-    })
+    this.outbound = new OutboundBudget(limits, socket, this)
     this.helloTimer = setTimeout(() => this.refuse(CloseCode.badRequest, 'bad-frame', 'No HELLO arrived in time; say HELLO first.'), limits.helloTimeoutMs)
     this.helloTimer.unref?.()
+  }
+
+  /** OutboundHooks: the socket is past its cap. */
+  overflow(): void {
+    // Straight to the socket: sendRaw would refuse it, and the peer should still learn why.
+    this.socket.send(this.core.encode(errorFrame('rate-limited', 'This connection fell too far behind reading what the relay sent; reconnect to resync.')))
+    this.close(CloseCode.tryAgain, 'slow-reader')
+  }
+
+  /** OutboundHooks: presence broadcasts were skipped; send everyone's current state. */
+  resendPresence(): void {
+    const presence = this.room?.presence.snapshot(this.flavor)
+    if (presence) this.sendRaw(presence)
   }
 
   receive(data: Uint8Array): void {
@@ -176,7 +179,7 @@ export class OrchardConnection implements RoomPeer, RelayPeerHandle {
       const name = (hello.name ?? hello.label ?? '').trim().slice(0, MAX_ID_LENGTH) || 'Guest'
       let member
       if (joining) {
-        const created = await this.core.auth.redeemInvite(hello.credential, name, hello.instanceId)
+        const created = await this.core.auth.redeemInvite(hello.credential, name, hello.instanceId, hello.previousCredential)
         member = created.member
         issuedCredential = created.credential
       } else {

@@ -22,6 +22,10 @@ const DRAIN_POLL_MS = 20
 
 export type Outbound = 'answer' | 'presence' | 'other'
 
+/**
+ * Implemented by the connection itself (not an object literal of closures: that would be
+ * two more closures per connection).
+ */
 export interface OutboundHooks {
   /** The socket is past its cap: close it (1013). */
   overflow(): void
@@ -30,8 +34,11 @@ export interface OutboundHooks {
 }
 
 export class OutboundBudget {
-  /** Sync answers waiting for room, newest per channel, run in the order first asked. */
-  private readonly waiting = new Map<string, () => void>()
+  /**
+   * Sync answers waiting for room, newest per channel, run in the order first asked. Made
+   * when the first answer has to wait: most connections never fill their socket.
+   */
+  private waiting: Map<string, () => void> | null = null
   private presenceStale = false
   /** Bytes of the sync answers sent since the socket last drained: they may sit in the buffer. */
   private answerAllowance = 0
@@ -50,11 +57,12 @@ export class OutboundBudget {
   /** Runs a sync step-1 answer now if the socket has room, otherwise once it drains. */
   answer(channel: string, run: () => void): void {
     if (this.closed) return
-    if (this.waiting.size === 0 && this.hasRoom()) {
+    if (!this.waiting?.size && this.hasRoom()) {
       run()
       return
     }
     this.deferred++
+    this.waiting ??= new Map()
     this.waiting.set(channel, run)
     this.watch()
   }
@@ -86,7 +94,7 @@ export class OutboundBudget {
 
   dispose(): void {
     this.closed = true
-    this.waiting.clear()
+    this.waiting = null
     if (this.timer) clearInterval(this.timer)
     this.timer = null
   }
@@ -103,16 +111,17 @@ export class OutboundBudget {
 
   private drain(): void {
     if (this.closed) return
-    while (this.waiting.size > 0 && this.hasRoom()) {
+    while (this.waiting && this.waiting.size > 0 && this.hasRoom()) {
       const [channel, answer] = this.waiting.entries().next().value as [string, () => void]
       this.waiting.delete(channel)
       answer()
     }
+    if (this.waiting?.size === 0) this.waiting = null
     if (this.presenceStale && this.hasRoom()) {
       this.presenceStale = false
       this.hooks.resendPresence()
     }
-    if (this.waiting.size === 0 && !this.presenceStale && this.timer) {
+    if (!this.waiting && !this.presenceStale && this.timer) {
       clearInterval(this.timer)
       this.timer = null
     }

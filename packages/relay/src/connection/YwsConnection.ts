@@ -8,15 +8,14 @@
 import { CloseCode, FrameKind, decodeYwsMessage, encodeYwsMessage, type Frame, type MemberRole } from '@orchard/protocol'
 import { REFUSALS, can } from '@orchard/protocol'
 import type { MemberRecord } from '../auth/AuthRegistry.js'
-import { addsStructs } from '../docs/validate-update.js'
 import { SYNC_STEP1, decodeSyncMessage } from '../docs/sync-messages.js'
 import { WORKSPACE_CHANNEL } from '../docs/channels.js'
 import type { ConnectionHost, YwsRoom } from './connection-port.js'
 import { InboundBudget } from './InboundBudget.js'
-import { OutboundBudget } from './OutboundBudget.js'
+import { OutboundBudget, type OutboundHooks } from './OutboundBudget.js'
 import type { Identity, RelayPeerHandle, RelaySocket, RoomPeer } from './types.js'
 
-export class YwsConnection implements RoomPeer, RelayPeerHandle {
+export class YwsConnection implements RoomPeer, RelayPeerHandle, OutboundHooks {
   readonly flavor = 'yws' as const
   readonly identity: Identity
   private open = true
@@ -35,10 +34,7 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
     this.identity = { memberId: member.id, name: member.name, role: member.role, instanceId: `yws-${connectionId}`, label: 'y-websocket' }
     // LIMIT-5 / LIMIT-6: the same flow control as Orchard connections.
     this.inbound = new InboundBudget(core.limits, socket)
-    this.outbound = new OutboundBudget(core.limits, socket, {
-      overflow: () => this.close(CloseCode.tryAgain, 'slow-reader'),
-      resendPresence: () => this.sendRaw(this.room.presence.snapshot('yws') ?? new Uint8Array())
-    })
+    this.outbound = new OutboundBudget(core.limits, socket, this)
     room.attach(this)
     const doc = room.workspaceDoc
     doc.subscribers.add(this)
@@ -108,9 +104,10 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
       return
     }
     if (!can(this.identity.role, 'doc.write')) {
-      // Refused from the envelope, before any decoding (VALID-3). A stock client answers our
-      // step 1 with a step 2 even when it has nothing new: that is not worth telling about.
-      if (!addsStructs(message.update)) return
+      // Refused before any struct is decoded (VALID-3). A stock client answers our step 1
+      // with a step 2 even when it has nothing new (its whole delete set, at most): that is
+      // not worth telling about; a deletion the doc does not have is.
+      if (this.room.workspaceDoc.changesNothing(message.update)) return
       if (!this.toldReadOnly) this.sendRaw(encodeYwsMessage({ type: 'auth', reason: REFUSALS['doc.write'] }))
       this.toldReadOnly = true
       return
@@ -125,6 +122,16 @@ export class YwsConnection implements RoomPeer, RelayPeerHandle {
     } finally {
       this.answering = false
     }
+  }
+
+  /** OutboundHooks: the socket is past its cap. */
+  overflow(): void {
+    this.close(CloseCode.tryAgain, 'slow-reader')
+  }
+
+  /** OutboundHooks: presence broadcasts were skipped; send everyone's current state. */
+  resendPresence(): void {
+    this.sendRaw(this.room.presence.snapshot('yws') ?? new Uint8Array())
   }
 
   closed(): void {

@@ -25,7 +25,7 @@ export type ConnectionRoom = RpcRoom &
   InputRoom & {
     readonly id: string
     readonly presence: Pick<PresenceHub, 'apply' | 'snapshot'>
-    readonly workspaceDoc: Pick<SharedDoc, 'subscribers' | 'step1'>
+    readonly workspaceDoc: Pick<SharedDoc, 'subscribers' | 'step1' | 'changesNothing'>
     /** An invite redeemed on HELLO adds its member to the control doc at once. */
     readonly control: Pick<ControlDoc, 'setMember'>
     channel(name: string): SharedDoc | undefined

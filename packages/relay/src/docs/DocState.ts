@@ -6,6 +6,8 @@
  * or the tail grows, so a stream of small edits does not re-merge the whole doc each time.
  */
 import * as Y from 'yjs'
+import { DeletedRanges } from './DeletedRanges.js'
+import { TypeDepths } from './TypeDepths.js'
 
 const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
 const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
@@ -16,6 +18,10 @@ export class DocState {
   private tail: Uint8Array[] = []
   private tailBytes = 0
   private vector: Uint8Array | null = null
+  /** Built the first time a read-only peer sends deletions (VALID-3); most docs never need it. */
+  private deleted: DeletedRanges | null = null
+  /** Built the first time an update nests types into ones it did not create (VALID-6). */
+  private depths: TypeDepths | null = null
 
   constructor(updates: readonly Uint8Array[] = []) {
     this.base = updates.length === 0 ? EMPTY_UPDATE : updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates as Uint8Array[])
@@ -30,6 +36,15 @@ export class DocState {
     this.tail.push(update)
     this.tailBytes += update.byteLength
     this.vector = null
+    if (this.deleted) {
+      this.deleted.add(update)
+      // Holding more than the doc itself to read later: rebuild from the doc when asked.
+      if (this.deleted.backlogBytes > Math.max(this.bytes, 64 * 1024)) this.deleted = null
+    }
+    if (this.depths) {
+      this.depths.add(update)
+      if (this.depths.backlogBytes > Math.max(this.bytes, 64 * 1024)) this.depths = null
+    }
     if (this.tail.length >= MAX_TAIL || this.tailBytes > Math.max(this.base.byteLength, 64 * 1024)) this.merge()
   }
 
@@ -42,6 +57,18 @@ export class DocState {
   stateVector(): Uint8Array {
     this.vector ??= Y.encodeStateVectorFromUpdate(this.fullUpdate())
     return this.vector
+  }
+
+  /** Whether the doc has already deleted every range in `ds` (VALID-3). */
+  hasDeleted(ds: ReturnType<typeof Y.decodeUpdate>['ds']): boolean {
+    this.deleted ??= new DeletedRanges(this.fullUpdate())
+    return this.deleted.covers(ds)
+  }
+
+  /** The deepest shared type `update` would create in this doc (VALID-6). */
+  deepestType(update: Uint8Array): number {
+    this.depths ??= new TypeDepths(this.fullUpdate())
+    return this.depths.deepestType(update)
   }
 
   /** What a peer with this state vector is missing (the whole doc for an empty vector). */

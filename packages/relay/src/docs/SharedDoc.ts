@@ -8,6 +8,7 @@ import { encodeFrame, encodeYwsMessage, syncFrame } from '@orchard/protocol'
 import * as Y from 'yjs'
 import { DocState } from './DocState.js'
 import { SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, encodeSyncMessage } from './sync-messages.js'
+import { addsStructs, isCanonicalEmptyUpdate } from './validate-update.js'
 
 export type WireFlavor = 'orchard' | 'yws'
 
@@ -69,6 +70,30 @@ export class SharedDoc {
       step2: encodeSyncMessage(SYNC_STEP2, this.state.diff(stateVector)),
       step1: encodeSyncMessage(SYNC_STEP1, this.state.stateVector())
     }
+  }
+
+  /**
+   * VALID-3: whether an update from a peer that may not write here would change nothing, so
+   * it passes quietly. A Yjs step 2 always carries its sender's whole delete set: a viewer
+   * whose doc has deletions answers our step 1 with "no structs, deletions we already have".
+   * Anything with structs is judged from its first byte and never decoded; a struct-free one
+   * is read for its delete set alone (no content, so no subdocuments or deep values).
+   */
+  changesNothing(update: Uint8Array): boolean {
+    if (isCanonicalEmptyUpdate(update)) return true
+    if (addsStructs(update)) return false
+    let ds: ReturnType<typeof Y.decodeUpdate>['ds']
+    try {
+      ds = Y.decodeUpdate(update).ds
+    } catch {
+      return false
+    }
+    return this.state.hasDeleted(ds)
+  }
+
+  /** VALID-6: the deepest shared type `update` would create here, counting the types it nests into. */
+  deepestType(update: Uint8Array): number {
+    return this.state.deepestType(update)
   }
 
   /** Our step 1, sent first to stock y-websocket clients (their server does the same). */

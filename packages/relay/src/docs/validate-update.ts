@@ -19,7 +19,11 @@ export interface UpdateCheckLimits {
 
 export const DEFAULT_UPDATE_CHECK: UpdateCheckLimits = { maxJsonDepth: 64, maxTypeDepth: 64 }
 
-export type UpdateCheck = { ok: true; empty: boolean } | { ok: false; message: string }
+/**
+ * `nestsIntoDoc`: it creates shared types inside a type it does not itself create, so its
+ * depth in the doc depends on what the doc holds (VALID-6 measures it there).
+ */
+export type UpdateCheck = { ok: true; empty: boolean; nestsIntoDoc?: boolean } | { ok: false; message: string }
 
 const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
 
@@ -40,10 +44,12 @@ export function checkUpdate(update: Uint8Array, limits: UpdateCheckLimits = DEFA
   if (structs.length === 0 && ds.clients.size === 0) return { ok: true, empty: true }
   // The depth of the type each item sits in, by item id (first and last clock), so a chain
   // of nested types is measured without recursion. A type from an earlier update counts as
-  // depth 1: nesting built up across many updates is not bounded here (the relay never
-  // recurses over types; only clients' toJSON would).
+  // depth 1 here; when the update nests into one, `nestsIntoDoc` says so and VALID-6
+  // measures it against the doc (nesting built up across many updates).
   const containerDepth = new Map<string, number>()
   const typeDepth = new Map<string, number>()
+  let outside = false
+  let createsType = false
   for (const struct of structs) {
     if (!(struct instanceof Y.Item)) continue
     const content = struct.content
@@ -57,14 +63,20 @@ export function checkUpdate(update: Uint8Array, limits: UpdateCheckLimits = DEFA
     const parent = struct.parent as unknown
     let depth: number
     if (typeof parent === 'string') depth = 1
-    else if (parent !== null && typeof parent === 'object') depth = typeDepth.get(idKey(parent as Y.ID)) ?? 1
-    else {
+    else if (parent !== null && typeof parent === 'object') {
+      const known = typeDepth.get(idKey(parent as Y.ID))
+      if (known === undefined) outside = true
+      depth = known ?? 1
+    } else {
       const neighbour = struct.origin ?? struct.rightOrigin
-      depth = (neighbour && containerDepth.get(idKey(neighbour))) || 1
+      const known = neighbour ? containerDepth.get(idKey(neighbour)) : undefined
+      if (neighbour && known === undefined) outside = true
+      depth = known ?? 1
     }
     containerDepth.set(idKey(struct.id), depth)
     if (struct.length > 1) containerDepth.set(`${struct.id.client}:${struct.id.clock + struct.length - 1}`, depth)
     if (content instanceof Y.ContentType) {
+      createsType = true
       if (depth + 1 > limits.maxTypeDepth) {
         return { ok: false, message: `It nests shared types deeper than ${limits.maxTypeDepth} levels.` }
       }
@@ -77,7 +89,7 @@ export function checkUpdate(update: Uint8Array, limits: UpdateCheckLimits = DEFA
   } catch (error) {
     return { ok: false, message: `It cannot be re-encoded (${describe(error)}).` }
   }
-  return { ok: true, empty: false }
+  return { ok: true, empty: false, ...(outside && createsType ? { nestsIntoDoc: true } : {}) }
 }
 
 function jsonOf(content: Y.Item['content']): unknown {

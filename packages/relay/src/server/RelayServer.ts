@@ -17,11 +17,12 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type RawData, type Server as WsServer } from 'ws'
 import { secretMatches, hashSecret, randomId } from '../auth/tokens.js'
 import { KeyedRateLimiter } from '../connection/KeyedRateLimiter.js'
-import type { RelayPeerHandle, RelaySocket } from '../connection/types.js'
+import type { RelayPeerHandle } from '../connection/types.js'
 import type { RelayCore } from '../RelayCore.js'
 import { checkOrigin } from './origin-check.js'
 import { StaticAssets } from './static-assets.js'
 import { RelayWebSocket } from './RelayWebSocket.js'
+import { WsRelaySocket } from './WsRelaySocket.js'
 
 type Route = { kind: 'orchard' } | { kind: 'yws'; workspaceId: string; token: string } | { kind: 'unknown' }
 
@@ -46,6 +47,11 @@ export class RelayServer {
   private readonly pendingUpgrade = new WeakMap<Duplex, NodeJS.Timeout>()
   private readonly connects: KeyedRateLimiter
   private readonly assets: StaticAssets | null
+  /**
+   * One 'close' listener shared by every pending socket (`this` is the socket), removed once
+   * it has upgraded: a per-socket closure would hold its timer for the connection's life.
+   */
+  private readonly clearPendingUpgrade: (this: Duplex) => void
 
   constructor(
     readonly core: RelayCore,
@@ -54,6 +60,10 @@ export class RelayServer {
     this.adminToken = options.adminToken ?? randomId(24)
     this.adminHash = hashSecret(this.adminToken)
     this.assets = options.staticDir ? new StaticAssets(options.staticDir) : null
+    const server = this
+    this.clearPendingUpgrade = function (this: Duplex) {
+      server.upgradeDone(this)
+    }
     const limits = core.limits
     this.connects = new KeyedRateLimiter(limits.addressConnectsPerSecond, limits.addressConnectBurst)
     this.http = createServer((req, res) => {
@@ -70,7 +80,7 @@ export class RelayServer {
       const timer = setTimeout(() => socket.destroy(), limits.upgradeTimeoutMs)
       timer.unref?.()
       this.pendingUpgrade.set(socket, timer)
-      socket.once('close', () => clearTimeout(timer))
+      socket.on('close', this.clearPendingUpgrade)
     })
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
@@ -117,11 +127,14 @@ export class RelayServer {
     const timer = this.pendingUpgrade.get(socket)
     if (timer) clearTimeout(timer)
     this.pendingUpgrade.delete(socket)
+    socket.off('close', this.clearPendingUpgrade)
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.upgradeDone(socket)
-    socket.on('error', () => socket.destroy())
+    // Shared, not a closure here: one would keep this request (headers and all) alive for
+    // as long as the connection lasts.
+    socket.on('error', destroySocket)
     const route = parseRoute(req.url ?? '/')
     if (!route) {
       refuseUpgrade(socket, 400, 'bad-request', 'The request path is not valid percent-encoding; connect to /orchard or /<workspaceId>?token=<credential>.')
@@ -144,26 +157,7 @@ export class RelayServer {
 
   private onSocket(ws: RelayWebSocket, route: Route): void {
     this.sockets.add(ws)
-    const socket: RelaySocket = {
-      send: (data: Uint8Array) => {
-        if (ws.readyState === ws.OPEN) ws.send(data, { binary: true })
-      },
-      close: (code: number, reason: string) => {
-        // A socket paused by flow control (LIMIT-5) must read again to finish the handshake.
-        ws.resume()
-        ws.close(code, reason.slice(0, 120))
-        // A peer that does not read never answers the close either; ws would hold its
-        // socket and everything queued on it for 30 s (LIMIT-6).
-        const timer = setTimeout(() => ws.terminate(), this.core.limits.closeGraceMs)
-        timer.unref?.()
-        ws.once('close', () => clearTimeout(timer))
-      },
-      get bufferedAmount() {
-        return ws.bufferedAmount
-      },
-      pause: () => ws.pause(),
-      resume: () => ws.resume()
-    }
+    const socket = new WsRelaySocket(ws, this.core.limits.closeGraceMs)
     if (route.kind === 'unknown') {
       ws.close(4404, 'no such endpoint: use /orchard or /<workspaceId>?token=')
       this.sockets.delete(ws)
@@ -210,6 +204,10 @@ export class RelayServer {
       json(res, 500, { error: 'internal', message: 'The relay failed handling this request; it was logged.' })
     }
   }
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy()
 }
 
 /** Where an upgrade goes; null if its path cannot be read at all (SERVER-5). */
