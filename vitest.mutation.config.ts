@@ -23,6 +23,8 @@ export default defineConfig({
       '**/*.integration.test.ts',
       'packages/relay/test/offline.property.test.ts',
       'packages/relay/test/storage/**',
+      // A real relay on a real port with its SQLite store (startTestRelay's default).
+      'packages/relay/test/hardening/faults-and-client-guard.test.ts',
       '**/node_modules/**'
     ],
     testTimeout: 30_000,
