@@ -9,6 +9,12 @@ import { defineConfig } from 'vitest/config'
 const pkg = process.env.MUTATION_PACKAGE ?? 'protocol'
 
 export default defineConfig({
+  // As vitest.config.ts: @orchard/* imports resolve to their TypeScript sources, not dist/
+  // (the client's transport contract does not load from dist/ under vitest). These are the
+  // original sources, not Stryker's mutated sandbox copy: only tests that import the module
+  // under test by a relative path (../src/...) can see its mutants.
+  resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] } },
   test: {
     include: [
       `packages/${pkg}/src/**/*.test.ts`,
