@@ -9,10 +9,11 @@ import { defineConfig } from 'vitest/config'
 const pkg = process.env.MUTATION_PACKAGE ?? 'protocol'
 
 export default defineConfig({
-  // As vitest.config.ts: @orchard/* imports resolve to their TypeScript sources, not dist/
-  // (the client's transport contract does not load from dist/ under vitest). These are the
-  // original sources, not Stryker's mutated sandbox copy: only tests that import the module
-  // under test by a relative path (../src/...) can see its mutants.
+  // As vitest.config.ts: @orchard/* imports resolve to their TypeScript sources. A package
+  // that imports itself by name (the relay's tests import @orchard/relay) resolves through
+  // its own package.json, i.e. Stryker's mutated sandbox copy; without this condition that
+  // was the built dist/, so those tests never saw a mutant (and the client's transport
+  // contract failed to load, which broke the dry run).
   resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] },
   ssr: { resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] } },
   test: {

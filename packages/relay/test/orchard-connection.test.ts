@@ -2,9 +2,8 @@
  * OrchardConnection against a real in-memory relay core (CONN-n, AUTH-n, IDENT-1, LIMIT-1,
  * LIMIT-3, LIMIT-8, ERRORS-1): a scripted socket records every frame the connection sends
  * and how it was closed, so each refusal's code, message and close reason is checked
- * exactly. The core and connection come from ../src (not the package name) so that a
- * mutation run sees its mutants; faults are injected by replacing one method of the core.
- * (Written for the mutants the end-to-end connection tests left alive.)
+ * exactly. Faults are injected by replacing one method of the core. (Written for the
+ * mutants the end-to-end connection tests left alive.)
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
