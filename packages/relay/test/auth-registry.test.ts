@@ -271,4 +271,11 @@ describe('AuthRegistry: instance ids (IDENT-1)', () => {
     expect(joined.member.name).toBe('Ada')
     expect(restarted.instanceMember(workspaceId, 'tablet')).toBeUndefined()
   })
+
+  it('[IDENT-1] a join that names no instance id checks no binding, even one whose id reads "undefined"', async () => {
+    const { workspaceId, owner } = await workspaceWithOwner()
+    await auth.bindInstance(workspaceId, 'undefined', owner.id)
+    const { token } = await auth.createInvite(workspaceId, { role: 'editor', createdBy: owner.id, relayUrl: RELAY })
+    expect((await auth.redeemInvite(token, 'Ada')).member.name).toBe('Ada')
+  })
 })

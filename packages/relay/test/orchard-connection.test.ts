@@ -13,6 +13,7 @@ import {
   PROTOCOL_VERSION,
   awarenessFrame,
   decodeFrame,
+  encodeAwarenessUpdate,
   encodeFrame,
   rpcRequestFrame,
   syncFrame,
@@ -29,6 +30,8 @@ interface Socket {
   frames: Frame[]
   closedWith: { code: number; reason: string } | null
   bufferedAmount: number
+  /** When true, everything sent stays queued: a reader that stopped. */
+  stalled: boolean
   send(data: Uint8Array): void
   close(code: number, reason: string): void
   /** Frames of one kind, decoded. */
@@ -40,7 +43,11 @@ function socket(): Socket {
     frames: [],
     closedWith: null,
     bufferedAmount: 0,
-    send: (data) => self.frames.push(decodeFrame(data)),
+    stalled: false,
+    send: (data) => {
+      self.frames.push(decodeFrame(data))
+      if (self.stalled) self.bufferedAmount += data.byteLength
+    },
     close: (code, reason) => {
       self.closedWith ??= { code, reason }
     },
@@ -246,6 +253,24 @@ describe('OrchardConnection: credentials and invites (AUTH-n, IDENT-1, LIMIT-8)'
   })
 })
 
+describe('OrchardConnection: frames queued behind HELLO (CONN-1, ERRORS-1)', () => {
+  it('[ERRORS-1] queued frames stop being handled once one of them gets the socket closed', async () => {
+    const { core, credential } = await relay()
+    core.handleStreamFrame = () => {
+      throw new Error('stream bug')
+    }
+    const s = socket()
+    const conn = core.acceptOrchard(s) as OrchardConnection
+    conn.receive(hello({ credential }))
+    const subscribe = encodeFrame({ kind: FrameKind.termSubscribe, channel: 'agent-x', generation: 0, offset: 0 })
+    for (let i = 0; i < 5; i++) conn.receive(subscribe)
+    await turnsUntil(() => s.closedWith !== null)
+    expect(s.closedWith).toEqual({ code: 4400, reason: 'bad-frame' })
+    // Three faults closed it; the two frames behind them were never handled.
+    expect(logged.filter((line) => line.includes('stream bug'))).toHaveLength(3)
+  })
+})
+
 describe('OrchardConnection: frames once open (CONN-2, LIMIT-1, ERRORS-1)', () => {
   it('[LIMIT-1] a frame over maxFrameBytes is refused too-large and closed 4413; exactly at the limit is read', async () => {
     const { core, credential } = await relay({ limits: { maxFrameBytes: 300 } })
@@ -367,6 +392,11 @@ describe('OrchardConnection: frames once open (CONN-2, LIMIT-1, ERRORS-1)', () =
     conn.receive(encodeFrame({ kind: FrameKind.ack, channel: 'control', seq: 1 }))
     conn.receive(encodeFrame({ kind: FrameKind.ack, channel: 'agent-x', seq: 1 }))
     conn.receive(encodeFrame({ kind: FrameKind.termOutput, channel: 'agent-x', generation: 1, offset: 0, data: new Uint8Array([1]) }))
+    // A host's answer to a request the relay sent it goes to the core's request book.
+    const answers: unknown[] = []
+    core.rpcResponse = (peer, frame) => answers.push({ peer, id: frame.id })
+    conn.receive(encodeFrame({ kind: FrameKind.rpcResponse, channel: '', id: 7, ok: true, result: null }))
+    expect(answers).toEqual([{ peer: conn, id: 7 }])
     expect(routed).toEqual([
       { kind: FrameKind.ack, channel: 'agent-x', raw: false },
       { kind: FrameKind.termOutput, channel: 'agent-x', raw: true }
@@ -418,6 +448,38 @@ describe('OrchardConnection: budgets, roles and closing (LIMIT-3, LIMIT-6, ROLE-
     expect(conn.bufferedAmount).toBe(5_000)
     conn.sendFrame(event)
     expect(refusal(s)).toMatchObject({ code: 'rate-limited', message: expect.stringContaining('fell too far behind'), closed: { code: CloseCode.tryAgain, reason: 'slow-reader' } })
+  })
+
+  it('[LIMIT-6] while a socket is backed up, presence broadcasts to it are skipped and one snapshot follows once it drains; other frames still go', async () => {
+    const { core, credential } = await relay({ limits: { sendPauseBytes: 1_000, maxSendBufferBytes: 100_000, awarenessIntervalMs: 1 } })
+    const slow = await open(core, { credential, instanceId: 'slow' })
+    const talker = await open(core, { credential, instanceId: 'talker' })
+    slow.s.bufferedAmount = 5_000
+    const state = { name: 'talker', orchard: { memberId: talker.conn.identity.memberId, name: 'Olive', role: 'owner', instanceId: 'talker', label: '' } }
+    talker.conn.receive(encodeFrame(awarenessFrame('workspace', encodeAwarenessUpdate([{ clientID: 42, clock: 1, state }]))))
+    await vi.waitFor(() => expect(slow.conn.outbound.skipped).toBeGreaterThan(0), { timeout: 5_000, interval: 2 })
+    expect(slow.s.of(FrameKind.awareness)).toEqual([])
+    slow.conn.sendFrame({ kind: FrameKind.event, channel: '', event: { type: 'still-sent' } })
+    expect(slow.s.of(FrameKind.event).at(-1)).toMatchObject({ event: { type: 'still-sent' } })
+    slow.s.bufferedAmount = 0
+    await vi.waitFor(() => expect(slow.s.of(FrameKind.awareness)).toHaveLength(1), { timeout: 5_000, interval: 2 })
+    expect(slow.s.closedWith).toBeNull()
+  })
+
+  it('[LIMIT-6] a sync answer larger than the send cap reaches a reader that keeps up: the answer is not counted against the cap', async () => {
+    const { core, credential } = await relay({ limits: { sendPauseBytes: 1_000, maxSendBufferBytes: 2_000 } })
+    const writer = await open(core, { credential, instanceId: 'writer' })
+    const doc = new Y.Doc()
+    doc.getText('t').insert(0, 'w'.repeat(5_000))
+    writer.conn.receive(encodeFrame(syncFrame('workspace', encodeSyncMessage(SYNC_UPDATE, Y.encodeStateAsUpdate(doc)))))
+    await turnsUntil(() => writer.s.of(FrameKind.ack).length > 0)
+    const reader = await open(core, { credential, instanceId: 'reader' })
+    reader.s.stalled = true
+    reader.conn.receive(encodeFrame(syncFrame('workspace', encodeSyncMessage(SYNC_STEP1, Y.encodeStateVector(new Y.Doc())))))
+    // Step 2 (the whole doc, over the cap) and our step 1 both arrive; the socket stays open.
+    expect(reader.s.of(FrameKind.sync).filter((frame) => frame.channel === 'workspace')).toHaveLength(2)
+    expect(reader.s.bufferedAmount).toBeGreaterThan(5_000)
+    expect(reader.s.closedWith).toBeNull()
   })
 
   it('[ROLE-2] a role change applies at once: the identity, and a role-changed event', async () => {

@@ -422,18 +422,22 @@ describe('TerminalChannel: slow viewers (TERM-3)', () => {
 
   it('[TERM-3] after a gap, what counts as in flight starts at the gap\'s end', async () => {
     open({ ringBytes: 10 })
-    channel.output(1, 0, text('0123456789'))
-    channel.output(1, 10, text('abcde'))
-    snapshots = [{ generation: 1, offset: 15, cols: 80, rows: 24, data: 'S' }]
+    channel.output(1, 0, text('x'.repeat(140)))
+    channel.output(1, 140, text('abcdefghij'))
+    snapshots = [{ generation: 1, offset: 150, cols: 80, rows: 24, data: 'S' }]
     const v = viewer()
     channel.subscribe(v, 0, 0)
     channel.ack(v, 0)
     await settle()
-    expect(v.seen()).toEqual(['gap 1 0-15 80x24 "S"'])
-    // 15 bytes were skipped, not sent: a full window is still open.
-    channel.output(1, 15, text('g'.repeat(10)))
-    channel.output(1, 25, text('h'.repeat(90)))
+    expect(v.seen()).toEqual(['gap 1 0-150 80x24 "S"'])
+    // 150 bytes were skipped, not sent: a full window is still open.
+    channel.output(1, 150, text('g'.repeat(10)))
+    channel.output(1, 160, text('h'.repeat(90)))
     expect(v.seen()).toHaveLength(3)
+    channel.output(1, 250, text('i')) // 100 in flight: at the mark, still sent
+    expect(v.seen()).toHaveLength(4)
+    channel.output(1, 251, text('j'))
+    expect(v.seen()).toHaveLength(4)
   })
 })
 

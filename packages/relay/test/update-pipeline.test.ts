@@ -259,6 +259,21 @@ describe('UpdatePipeline', () => {
     expect(storage.appends).toHaveLength(1)
   })
 
+  it('[DOCS-2] [LIMIT-2] the relay\'s own updates (no origin) that are empty, malformed or too large are dropped quietly; the rest of the turn is stored', async () => {
+    const { storage, pipeline, errors } = setup({ maxDocBytes: 200 })
+    const doc = new SharedDoc('w/workspace', 'workspace', [])
+    const big = new SharedDoc('w/control', 'control', [])
+    pipeline.submit(doc, Y.encodeStateAsUpdate(new Y.Doc()), null)
+    pipeline.submit(doc, new Uint8Array([9, 9, 9, 9]), null)
+    pipeline.submit(doc, edit('kept'), null)
+    pipeline.submit(big, edit('x'.repeat(300)), null)
+    await pipeline.drain()
+    expect(errors).toEqual([])
+    expect(storage.appends).toHaveLength(1)
+    expect(storage.appends[0]?.map((entry) => entry.docId)).toEqual(['w/workspace'])
+    expect(textOf(doc.fullUpdate())).toBe('kept')
+  })
+
   it('[LIMIT-2] an update that would take a doc past maxDocBytes is refused too-large and not stored; exactly at the limit is stored; other docs are unaffected', async () => {
     const exact = edit('exactly')
     const base = new SharedDoc('w/workspace', 'workspace', [])
@@ -292,7 +307,9 @@ describe('UpdatePipeline', () => {
     const from = origin(sender, true)
     storage.failures.push('disk full')
     pipeline.submit(doc, edit('lost'), from)
+    pipeline.submit(doc, edit('lost, from the relay'), null)
     await pipeline.drain()
+    // Reported once: the relay's own update in the failed turn has no one to tell.
     expect(errors.map((error) => [error instanceof Error, error.message])).toEqual([[true, 'disk full']])
     expect(from.settled).toEqual([{ error: { code: 'internal', message: 'The relay could not store this change; it will be retried when you reconnect.' } }])
     expect(reader.texts()).toEqual([])
