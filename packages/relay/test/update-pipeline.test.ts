@@ -201,6 +201,27 @@ describe('UpdatePipeline', () => {
     expect(textOf(doc.fullUpdate())).toBe('123')
   })
 
+  it('[DOCS-3] drain waits for an append in flight, also when two submits share a turn and nothing else is pending', async () => {
+    const { storage, pipeline } = setup()
+    const doc = new SharedDoc('w/workspace', 'workspace', [])
+    const release = storage.hold()
+    pipeline.submit(doc, edit('a'), null)
+    pipeline.submit(doc, edit('b'), null)
+    await vi.waitFor(() => expect(storage.appends).toHaveLength(1), { timeout: 5_000, interval: 1 })
+    let drained = false
+    const draining = pipeline.drain().then(() => {
+      drained = true
+    })
+    // Two turns: an early return would have resolved drain by now.
+    await turn()
+    await turn()
+    expect(drained).toBe(false)
+    release()
+    await draining
+    expect(storage.appends).toHaveLength(1)
+    expect(doc.lastSeq).toBe(1)
+  })
+
   it('[DOCS-3] drain resolves only once what was submitted is durable, even when called in the same turn as the submit', async () => {
     const { storage, pipeline } = setup()
     const doc = new SharedDoc('w/workspace', 'workspace', [])
