@@ -347,8 +347,8 @@ describe('OrchardConnection: frames once open (CONN-2, LIMIT-1, ERRORS-1)', () =
   it('[ERRORS-1] RPC answers: a result (or null), an RpcError with its code and data, anything else internal and logged', async () => {
     const { core, credential } = await relay()
     const { s, conn } = await open(core, { credential })
-    const room = await core.room((conn.identity && (await core.listWorkspaces())[0]?.id) as string)
-    room.core.rpc.handle = async (_context, method) => {
+    // The connection hands RPCs to its host's router (ConnectionHost.rpc), the core itself.
+    core.rpc.handle = async (_context, method) => {
       if (method === 'ok') return { fine: true }
       if (method === 'nothing') return undefined
       if (method === 'refused') throw new RpcError('conflict', 'No.', { why: 'because' })
