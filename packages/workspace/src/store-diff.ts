@@ -24,14 +24,16 @@ export interface DiffResult {
 
 /**
  * Applies `target` (raw project entries) onto the model as the edits that turn `base`
- * into it. `base` is the local view the caller started from.
+ * into it. `base` is the local view the caller started from. Entries at the positions in
+ * `skip` are duplicates kept beside the doc (PEAR-14, see duplicate-entries.ts): not edits.
  */
 export function applyProjectsDiff(
   model: WorkspaceModel,
   local: LocalState,
   base: ReadonlyArray<Readonly<Project>>,
   target: readonly unknown[],
-  currentView: (id: string) => Readonly<Project> | undefined
+  currentView: (id: string) => Readonly<Project> | undefined,
+  skip: ReadonlySet<number> = new Set()
 ): DiffResult {
   const result: DiffResult = { rejected: [], localChanged: false, duplicates: [] }
   const before = new Map(base.map((project) => [project.id, project]))
@@ -40,6 +42,7 @@ export function applyProjectsDiff(
   const unchanged = new Set<string>()
   const next = new Map<string, Readonly<Project>>()
   for (const [index, raw] of target.entries()) {
+    if (skip.has(index)) continue
     const id = isRecord(raw) && typeof raw.id === 'string' ? raw.id : undefined
     const was = id === undefined ? undefined : before.get(id)
     if (id !== undefined && was && !next.has(id) && JSON.stringify(raw) === jsonOf(was)) {

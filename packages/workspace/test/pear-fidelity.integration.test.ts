@@ -6,6 +6,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
 import { ZodError } from 'zod'
 import { PearStore, type StoreData, type StoreProblem } from '@orchard/workspace'
 import { recordingLogger, tempDir } from '@orchard/workspace/testing'
@@ -131,6 +132,39 @@ describe('item 3: duplicate ids', () => {
     expect(store.loadStore().projects.map((p) => p.name)).toEqual(['First of two', 'Other', 'Second of two'])
     store.removeProject('dup')
     expect(store.loadStore().projects.map((p) => p.name)).toEqual(['Other'])
+  })
+
+  it('[PEAR-14] a duplicate whose shared project another machine removed stays shown, through saveStore, reopening and an editor\'s write, until removeProject here', async () => {
+    const { file } = setup(dupFile)
+    const { store, errors } = open(file)
+    // Another machine in the workspace removes the shared project "dup".
+    const other = new PearStore({ doc: new Y.Doc({ guid: store.workspaceId }) })
+    cleanups.push(() => other.close())
+    Y.applyUpdateV2(other.doc, Y.encodeStateAsUpdateV2(store.doc))
+    other.removeProject('dup')
+    Y.applyUpdateV2(store.doc, Y.encodeStateAsUpdateV2(other.doc), 'relay')
+    // This machine's copy is this machine's: Pear would still show it.
+    expect(store.loadStore().projects.map((p) => p.name)).toEqual(['Other', 'Second of two'])
+    // It is now the only entry with its id; a whole-store save still keeps it (renamed).
+    const data = store.loadStore()
+    data.projects[1]!.name = 'Second, renamed'
+    store.saveStore(data)
+    expect(store.loadStore().projects.map((p) => p.name)).toEqual(['Other', 'Second, renamed'])
+    await store.close()
+    // Reopened, it is still there, and an editor's change to it is that copy's change.
+    const reopened = open(file)
+    expect(reopened.store.loadStore().projects.map((p) => p.name)).toEqual(['Other', 'Second, renamed'])
+    const onDisk = JSON.parse(readFileSync(file, 'utf8')) as { projects: Array<{ id: string; name: string; teamNote?: string }> }
+    expect(onDisk.projects.map((p) => [p.id, p.name, p.teamNote])).toEqual([['other', 'Other', undefined], ['dup', 'Second, renamed', 'keep me']])
+    onDisk.projects[1]!.name = 'Edited by hand'
+    writeFileSync(file, oldPearSave(onDisk))
+    expect(reopened.store.loadStore().projects.map((p) => p.name)).toEqual(['Other', 'Edited by hand'])
+    // Pear's removeProject removes every entry with the id; so does this one.
+    reopened.store.removeProject('dup')
+    expect(reopened.store.loadStore().projects.map((p) => p.name)).toEqual(['Other'])
+    await reopened.store.flush()
+    expect(oldPearLoad(readFileSync(file, 'utf8')).projects.map((p) => p.name)).toEqual(['Other'])
+    expect([...errors, ...reopened.errors]).toEqual([])
   })
 
   it('[PEAR-14] two roots or two integrations with one id are both shown, as Pear shows them', () => {
