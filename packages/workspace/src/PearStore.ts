@@ -34,7 +34,7 @@ import {
   type ParsedSnapshot
 } from './snapshot-format.js'
 import { SnapshotWriter } from './SnapshotWriter.js'
-import { addWholeProject, applyProjectsDiff } from './store-diff.js'
+import { addWholeProject, applyProjectsDiff, holdsProject } from './store-diff.js'
 import { classifyEntries, placeDuplicates, rolesAt, withDuplicates, type RoledEntry } from './duplicate-entries.js'
 import {
   CLOUD_AGENT_WORKSPACE_MODES,
@@ -282,7 +282,12 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
         this.logger.warn(`[orchard] saveStore: dropping a project Pear would not load (${rejected.reason})`)
       }
       if (result.localChanged) this.touchLocal('projects')
-      this.setDuplicates(byIndex([...classified.duplicates, ...result.duplicates]), 'saveStore')
+      // STORE-1 for duplicates: one that arrived after the caller's load (another process
+      // wrote it) is not in `data` because the caller never saw it, not because it was removed.
+      const seen = new Set((base ? base.duplicates : this.local.duplicates).map((entry) => canonicalJson(entry.entry)))
+      const given = new Set(classified.duplicates.map((entry) => canonicalJson(entry.entry)))
+      const arrived = this.local.duplicates.filter((entry) => !seen.has(canonicalJson(entry.entry)) && !given.has(canonicalJson(entry.entry)))
+      this.setDuplicates(byIndex([...classified.duplicates, ...result.duplicates, ...arrived]), 'saveStore')
     } else {
       this.report('bad-argument', `saveStore was given "projects" as ${describeValue(data.projects)}, not a list; the projects were left as they are`)
     }
@@ -359,7 +364,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   removeProject = (id: string): void => {
     this.assertWritable()
     this.refresh()
-    if (this.model.getProject(id)) this.model.removeProject(id)
+    if (holdsProject(this.model, id)) this.model.removeProject(id)
     if (this.local.projects[id]) {
       delete this.local.projects[id]
       this.touchLocal('projects')

@@ -9,7 +9,7 @@
  */
 import { canonicalJson, isRecord, parseProject } from './pear-rules.js'
 import type { DuplicateEntry, LocalState } from './local-state.js'
-import { KNOWN_PROJECT_KEYS, SCALAR_FIELDS, type RootRecord } from './doc-layout.js'
+import { KNOWN_PROJECT_KEYS, SCALAR_FIELDS, docParts, type RootRecord } from './doc-layout.js'
 import type { NewProjectRecord, WorkspaceModel } from './WorkspaceModel.js'
 import type { JsonValue, Project, ProjectIntegration } from './types.js'
 
@@ -62,7 +62,7 @@ export function applyProjectsDiff(
 
   model.transact(() => {
     for (const id of before.keys()) {
-      if (next.has(id) || !model.getProject(id)) continue
+      if (next.has(id) || !holdsProject(model, id)) continue
       model.removeProject(id)
       if (local.projects[id]) {
         delete local.projects[id]
@@ -84,6 +84,15 @@ export function applyProjectsDiff(
     }
   })
   return result
+}
+
+/**
+ * Whether the doc holds a record for this project, even one it cannot show right now (an
+ * edit of its name that arrived before the edit it depends on leaves no readable name
+ * until that one arrives): a removal must still remove it, or it comes back (MERGE-4).
+ */
+export function holdsProject(model: WorkspaceModel, id: string): boolean {
+  return !model.isRemoved(id) && (model.getProject(id) !== undefined || docParts(model.doc).projects.has(id))
 }
 
 const jsonCache = new WeakMap<object, string>()

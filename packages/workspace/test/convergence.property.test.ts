@@ -382,6 +382,37 @@ describe('replicas converge', () => {
     ])
   })
 
+  it('[PEAR-14] regression (seed 521994740): a saveStore of data loaded before another process wrote a duplicate entry keeps that duplicate', async () => {
+    await runFiles(3, [
+      { s: 'op', r: 1, op: { t: 'addProject', name: 'general', path: '/src/a' } },
+      { s: 'op', r: 4, op: { t: 'loadForLater' } },
+      { s: 'foreign', r: 4, p: 0, kind: 'duplicate', value: 'general' },
+      { s: 'op', r: 1, op: { t: 'saveStale', p: 0, value: 'general' } },
+      { s: 'op', r: 0, op: { t: 'removeProject', p: 0 } },
+      { s: 'op', r: 0, op: { t: 'rmw', p: 0, field: 'name', value: 'general' } },
+      { s: 'op', r: 0, op: { t: 'rename', p: 0, name: 'general' } },
+      { s: 'op', r: 0, op: { t: 'addChannel', p: 0, name: 'general' } },
+      { s: 'deliver', r: 0, pick: 0, keep: false }
+    ])
+  })
+
+  it('[MERGE-4] regression (seed 841230041): a project removed here stays removed through restarts and another process\'s write of the file', async () => {
+    await runFiles(3, [
+      { s: 'op', r: 0, op: { t: 'addProject', name: 'general', path: '/src/a' } },
+      { s: 'op', r: 1, op: { t: 'addProject', name: 'general', path: '/src/a' } },
+      { s: 'foreign', r: 0, p: 0, kind: 'duplicate', value: 'general' },
+      { s: 'deliver', r: 4, pick: 0, keep: false },
+      { s: 'op', r: 4, op: { t: 'rename', p: 0, name: 'general' } },
+      { s: 'deliver', r: 0, pick: 561248301, keep: false },
+      { s: 'op', r: 0, op: { t: 'removeProject', p: 0 } },
+      { s: 'restart', r: 0 },
+      { s: 'foreign', r: 0, p: 0, kind: 'rename', value: 'general' },
+      { s: 'deliver', r: 0, pick: 0, keep: false },
+      { s: 'op', r: 0, op: { t: 'removeChannel', p: 0, c: 0 } },
+      { s: 'restart', r: 0 }
+    ])
+  })
+
   it('[FILE-14] regression (seed -982102226): a channel merged from another process\'s write is saved, so a restart and a removal of it converge', async () => {
     await runFiles(2, [
       { s: 'op', r: 0, op: { t: 'addProject', name: 'general', path: '/src/a' } },
