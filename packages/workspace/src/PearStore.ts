@@ -12,7 +12,7 @@ import * as Y from 'yjs'
 import { SCHEMA_MAJOR } from './doc-layout.js'
 import { LAST_ROOT, PROJECT_NOT_FOUND, ReadOnlyWorkspaceError } from './errors.js'
 import { preserveAside, readTextIfExists, type DurableFs } from './file-io.js'
-import { cloneProject, emptyLocalState, localProject, viewProject, type DuplicateEntry, type LocalProjectState, type LocalState } from './local-state.js'
+import { cloneProject, emptyLocalState, viewProject, type DuplicateEntry, type LocalState } from './local-state.js'
 import {
   ProjectIntegrationSchema,
   canonicalJson,
@@ -35,6 +35,7 @@ import {
 } from './snapshot-format.js'
 import { SnapshotWriter } from './SnapshotWriter.js'
 import { addWholeProject, applyProjectsDiff, holdsProject } from './store-diff.js'
+import { orderLike, pearLoadOrder } from './key-order.js'
 import { classifyEntries, placeDuplicates, rolesAt, withDuplicates, type RoledEntry } from './duplicate-entries.js'
 import {
   CLOUD_AGENT_WORKSPACE_MODES,
@@ -112,10 +113,8 @@ export interface PearStoreOptions {
   lockStaleMs?: number
 }
 
-interface BaseEntry {
-  shared: SharedProject
-  local: LocalProjectState | undefined
-}
+/** A project as loadStore handed it out (this machine's view, in its file's key order, PEAR-15). */
+type BaseEntry = Readonly<Project>
 
 export class PearStore extends ObservableV2<PearStoreEvents> {
   readonly model: WorkspaceModel
@@ -138,6 +137,14 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
    * duplicates (PEAR-14): the base for FILE-3 when a writer without Orchard changed it.
    */
   private diskReference: readonly RoledEntry[] = []
+  /** The shared entries of diskReference by id: each project's key order on disk (PEAR-15). */
+  private diskEntries = new Map<string, unknown>()
+  /** PEAR-15: views in key order, per view object, while their template is the same. */
+  private readonly orderedViews = new WeakMap<object, { template: unknown; ordered: Readonly<Project> }>()
+  /** PEAR-15: the entries the last saveStore was given, whose key order the next write keeps (Pear writes what it is given). */
+  private readonly saveTemplates = new Map<string, unknown>()
+  /** PEAR-15: each file entry in Pear's load order, worked out once per entry. */
+  private readonly loadOrders = new WeakMap<object, unknown>()
   private readonly dirtyLocal = new Set<string>()
   /** Problems found while opening the file (the 'error' events fire before anyone can listen). */
   readonly problems: StoreProblem[] = []
@@ -234,7 +241,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     const source = this.frozen ? null : this.model.listProjects()
     const projects = this.frozen
       ? structuredClone(this.frozen.projects)
-      : [...withDuplicates((source ?? []).map((shared) => localProject(shared, this.local.projects[shared.id])), this.local.duplicates)]
+      : [...withDuplicates((source ?? []).map((shared) => cloneProject(this.orderedView(shared))), this.local.duplicates)]
     const data: StoreData = {
       ...structuredClone(this.local.topLevel),
       projects,
@@ -244,7 +251,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     }
     if (source) {
       this.bases.set(data, {
-        projects: source.map((shared) => ({ shared, local: cloneLocal(this.local.projects[shared.id]) })),
+        // Views are immutable snapshots (the local state they read is replaced, never edited).
+        projects: source.map((shared) => this.orderedView(shared)),
         // Entries are never edited in place (setDuplicates replaces the list), so no copy is needed.
         duplicates: this.local.duplicates,
         activeProjectId: this.local.activeProjectId,
@@ -272,7 +280,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     const base = this.bases.get(data)
     if (Array.isArray(data.projects)) {
       const baseProjects = base
-        ? base.projects.map((entry) => viewProject(entry.shared, entry.local))
+        ? base.projects
         : this.currentProjects()
       // PEAR-14: each entry keeps the role of the entry it was loaded as, so a duplicate
       // whose shared project was removed is still a duplicate, not that removed project.
@@ -282,6 +290,9 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
         this.logger.warn(`[orchard] saveStore: dropping a project Pear would not load (${rejected.reason})`)
       }
       if (result.localChanged) this.touchLocal('projects')
+      for (const [index, raw] of data.projects.entries()) {
+        if (!classified.duplicateAt.has(index) && isRecord(raw) && typeof raw.id === 'string') this.saveTemplates.set(raw.id, raw)
+      }
       // STORE-1 for duplicates: one that arrived after the caller's load (another process
       // wrote it) is not in `data` because the caller never saw it, not because it was removed.
       const seen = new Set((base ? base.duplicates : this.local.duplicates).map((entry) => canonicalJson(entry.entry)))
@@ -594,8 +605,11 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     const shared = this.currentProjects().map((project) =>
       this.model.hasImplicitChannels(project.id) ? { ...project, channels: [] } : project
     )
-    const placed = placeDuplicates(shared, this.local.duplicates)
-    this.diskReference = placed
+    // PEAR-15: each project keeps the key order Pear would write it in.
+    const ordered = shared.map((project) => orderLike(project, this.saveTemplates.get(project.id) ?? this.loadOrder(this.diskEntries.get(project.id))))
+    this.saveTemplates.clear()
+    const placed = placeDuplicates(ordered, this.local.duplicates)
+    this.setDiskReference(placed)
     return renderSnapshot({
       projects: placed.map((entry) => entry.entry),
       duplicates: placed.flatMap((entry, index) => (entry.duplicate ? [{ index, entry: entry.entry }] : [])),
@@ -604,6 +618,40 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       schemaMajor: SCHEMA_MAJOR,
       update: Y.encodeStateAsUpdateV2(this.doc)
     })
+  }
+
+  private setDiskReference(reference: readonly RoledEntry[]): void {
+    this.diskReference = reference
+    this.diskEntries = new Map()
+    for (const { entry, duplicate } of reference) {
+      if (!duplicate && isRecord(entry) && typeof entry.id === 'string' && !this.diskEntries.has(entry.id)) this.diskEntries.set(entry.id, entry)
+    }
+  }
+
+  /**
+   * PEAR-15: this machine's view of a project with its keys in the order Pear's loadStore
+   * gives them: its loader's order of the file's entry, or of the entry last given to
+   * saveStore. Cached per view, so an unchanged project is reordered once.
+   */
+  private orderedView(shared: SharedProject): Readonly<Project> {
+    const view = viewProject(shared, this.local.projects[shared.id])
+    const template = this.loadOrder(this.saveTemplates.get(shared.id) ?? this.diskEntries.get(shared.id))
+    if (template === undefined) return view
+    const cached = this.orderedViews.get(view)
+    if (cached && cached.template === template) return cached.ordered
+    const ordered = orderLike(view, template)
+    this.orderedViews.set(view, { template, ordered })
+    return ordered
+  }
+
+  private loadOrder(entry: unknown): unknown {
+    if (!isRecord(entry)) return undefined
+    let order = this.loadOrders.get(entry)
+    if (order === undefined) {
+      order = pearLoadOrder(entry)
+      this.loadOrders.set(entry, order)
+    }
+    return order
   }
 
   private parseForLoad(text: string): { snapshot: ParsedSnapshot; needsRewrite: boolean; salvagedWorkspaceId?: string } | undefined {
@@ -718,7 +766,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     }
 
     if (base) this.importPlain(base.flatMap((entry) => (entry.duplicate ? [] : [entry.entry])), snapshot.projects, mode, classified.duplicateAt)
-    this.diskReference = snapshot.projects.map((entry, index) => ({ entry, duplicate: classified.duplicateAt.has(index) }))
+    this.setDiskReference(snapshot.projects.map((entry, index) => ({ entry, duplicate: classified.duplicateAt.has(index) })))
   }
 
   /** The projects a file's update alone describes, as that file's machine saw them. */
@@ -814,10 +862,6 @@ function saveOpenStores(): void {
 function pendingSignature(doc: Y.Doc): string {
   const { pendingStructs, pendingDs } = doc.store
   return `${pendingStructs?.update.byteLength ?? 0}:${pendingDs?.byteLength ?? 0}`
-}
-
-function cloneLocal(state: LocalProjectState | undefined): LocalProjectState | undefined {
-  return state ? structuredClone(state) : undefined
 }
 
 /** Pear's store API bound to a projects.json (and optionally a shared doc). */
