@@ -9,6 +9,11 @@ import { defineConfig } from 'vitest/config'
 const pkg = process.env.MUTATION_PACKAGE ?? 'protocol'
 
 export default defineConfig({
+  // As vitest.config.ts: tests import @orchard/* by name, and without this condition that
+  // resolves to the packages' built dist/, so the mutants Stryker puts in src/ were never
+  // run by those tests (and new src code was tested against an old build).
+  resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: ['@orchard/source', 'module', 'node', 'development|production'] } },
   test: {
     include: [
       `packages/${pkg}/src/**/*.test.ts`,
