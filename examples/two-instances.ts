@@ -21,7 +21,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { WorkspaceSession } from '@orchard/client'
-import type { Project } from '@orchard/workspace'
+import { canonicalJson, type Project } from '@orchard/workspace'
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 const thisFile = fileURLToPath(import.meta.url)
@@ -350,7 +350,8 @@ function show(view: View, label: string): void {
 }
 
 function same(a: View, b: View): boolean {
-  return JSON.stringify(a.projects) === JSON.stringify(b.projects)
+  // Key order is each machine's file's own (PEAR-15), so the content is compared.
+  return canonicalJson(a.projects) === canonicalJson(b.projects)
 }
 
 function expect(condition: boolean, message: string): void {

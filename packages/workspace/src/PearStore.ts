@@ -12,7 +12,7 @@ import * as Y from 'yjs'
 import { SCHEMA_MAJOR } from './doc-layout.js'
 import { LAST_ROOT, PROJECT_NOT_FOUND, ReadOnlyWorkspaceError } from './errors.js'
 import { preserveAside, readTextIfExists, type DurableFs } from './file-io.js'
-import { cloneProject, emptyLocalState, localProject, viewProject, type DuplicateEntry, type LocalProjectState, type LocalState } from './local-state.js'
+import { cloneProject, emptyLocalState, viewProject, type DuplicateEntry, type LocalState } from './local-state.js'
 import {
   ProjectIntegrationSchema,
   canonicalJson,
@@ -34,7 +34,9 @@ import {
   type ParsedSnapshot
 } from './snapshot-format.js'
 import { SnapshotWriter } from './SnapshotWriter.js'
-import { addWholeProject, applyProjectsDiff } from './store-diff.js'
+import { addWholeProject, applyProjectsDiff, holdsProject } from './store-diff.js'
+import { orderLike, pearLoadOrder } from './key-order.js'
+import { classifyEntries, placeDuplicates, rolesAt, withDuplicates, type RoledEntry } from './duplicate-entries.js'
 import {
   CLOUD_AGENT_WORKSPACE_MODES,
   type CloudAgentWorkspaceMode,
@@ -111,10 +113,8 @@ export interface PearStoreOptions {
   lockStaleMs?: number
 }
 
-interface BaseEntry {
-  shared: SharedProject
-  local: LocalProjectState | undefined
-}
+/** A project as loadStore handed it out (this machine's view, in its file's key order, PEAR-15). */
+type BaseEntry = Readonly<Project>
 
 export class PearStore extends ObservableV2<PearStoreEvents> {
   readonly model: WorkspaceModel
@@ -128,9 +128,23 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   /** DOC-4 for a file written by a newer Orchard: what loadStore returns, frozen. */
   private frozen: { reason: string; projects: Project[] } | null = null
   /** What loadStore handed out, so saveStore can tell what the caller changed (STORE-2). */
-  private readonly bases = new WeakMap<object, { projects: BaseEntry[]; activeProjectId: string | null; relayWorkspace: string }>()
-  /** The projects array most recently read from or written to disk (base for FILE-3 on legacy writers). */
-  private diskProjects: readonly unknown[] = []
+  private readonly bases = new WeakMap<
+    object,
+    { projects: BaseEntry[]; duplicates: readonly DuplicateEntry[]; activeProjectId: string | null; relayWorkspace: string }
+  >()
+  /**
+   * The projects array most recently read from or written to disk, with which entries were
+   * duplicates (PEAR-14): the base for FILE-3 when a writer without Orchard changed it.
+   */
+  private diskReference: readonly RoledEntry[] = []
+  /** The shared entries of diskReference by id: each project's key order on disk (PEAR-15). */
+  private diskEntries = new Map<string, unknown>()
+  /** PEAR-15: views in key order, per view object, while their template is the same. */
+  private readonly orderedViews = new WeakMap<object, { template: unknown; ordered: Readonly<Project> }>()
+  /** PEAR-15: the entries the last saveStore was given, whose key order the next write keeps (Pear writes what it is given). */
+  private readonly saveTemplates = new Map<string, unknown>()
+  /** PEAR-15: each file entry in Pear's load order, worked out once per entry. */
+  private readonly loadOrders = new WeakMap<object, unknown>()
   private readonly dirtyLocal = new Set<string>()
   /** Problems found while opening the file (the 'error' events fire before anyone can listen). */
   readonly problems: StoreProblem[] = []
@@ -227,7 +241,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     const source = this.frozen ? null : this.model.listProjects()
     const projects = this.frozen
       ? structuredClone(this.frozen.projects)
-      : [...withDuplicates((source ?? []).map((shared) => localProject(shared, this.local.projects[shared.id])), this.local.duplicates)]
+      : [...withDuplicates((source ?? []).map((shared) => cloneProject(this.orderedView(shared))), this.local.duplicates)]
     const data: StoreData = {
       ...structuredClone(this.local.topLevel),
       projects,
@@ -237,7 +251,10 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     }
     if (source) {
       this.bases.set(data, {
-        projects: source.map((shared) => ({ shared, local: cloneLocal(this.local.projects[shared.id]) })),
+        // Views are immutable snapshots (the local state they read is replaced, never edited).
+        projects: source.map((shared) => this.orderedView(shared)),
+        // Entries are never edited in place (setDuplicates replaces the list), so no copy is needed.
+        duplicates: this.local.duplicates,
         activeProjectId: this.local.activeProjectId,
         relayWorkspace: canonicalJson(this.local.relayWorkspace ?? null)
       })
@@ -263,14 +280,25 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     const base = this.bases.get(data)
     if (Array.isArray(data.projects)) {
       const baseProjects = base
-        ? base.projects.map((entry) => viewProject(entry.shared, entry.local))
+        ? base.projects
         : this.currentProjects()
-      const result = applyProjectsDiff(this.model, this.local, baseProjects, data.projects, (id) => this.currentProject(id))
+      // PEAR-14: each entry keeps the role of the entry it was loaded as, so a duplicate
+      // whose shared project was removed is still a duplicate, not that removed project.
+      const classified = classifyEntries(placeDuplicates(baseProjects, base ? base.duplicates : this.local.duplicates), data.projects)
+      const result = applyProjectsDiff(this.model, this.local, baseProjects, data.projects, (id) => this.currentProject(id), classified.duplicateAt)
       for (const rejected of result.rejected) {
         this.logger.warn(`[orchard] saveStore: dropping a project Pear would not load (${rejected.reason})`)
       }
       if (result.localChanged) this.touchLocal('projects')
-      this.setDuplicates(result.duplicates, 'saveStore')
+      for (const [index, raw] of data.projects.entries()) {
+        if (!classified.duplicateAt.has(index) && isRecord(raw) && typeof raw.id === 'string') this.saveTemplates.set(raw.id, raw)
+      }
+      // STORE-1 for duplicates: one that arrived after the caller's load (another process
+      // wrote it) is not in `data` because the caller never saw it, not because it was removed.
+      const seen = new Set((base ? base.duplicates : this.local.duplicates).map((entry) => canonicalJson(entry.entry)))
+      const given = new Set(classified.duplicates.map((entry) => canonicalJson(entry.entry)))
+      const arrived = this.local.duplicates.filter((entry) => !seen.has(canonicalJson(entry.entry)) && !given.has(canonicalJson(entry.entry)))
+      this.setDuplicates(byIndex([...classified.duplicates, ...result.duplicates, ...arrived]), 'saveStore')
     } else {
       this.report('bad-argument', `saveStore was given "projects" as ${describeValue(data.projects)}, not a list; the projects were left as they are`)
     }
@@ -347,7 +375,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   removeProject = (id: string): void => {
     this.assertWritable()
     this.refresh()
-    if (this.model.getProject(id)) this.model.removeProject(id)
+    if (holdsProject(this.model, id)) this.model.removeProject(id)
     if (this.local.projects[id]) {
       delete this.local.projects[id]
       this.touchLocal('projects')
@@ -526,8 +554,14 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   /** PEAR-14: the entries kept beside the doc because an earlier entry has their id. */
   private setDuplicates(next: DuplicateEntry[], where: 'saveStore' | 'removeProject' | 'file'): void {
     if (canonicalJson(next) === canonicalJson(this.local.duplicates)) return
-    const known = new Set(this.local.duplicates.map((entry) => canonicalJson(entry.entry)))
-    const fresh = next.filter((entry) => !known.has(canonicalJson(entry.entry)))
+    // Reported when an id gains an entry, not when a known duplicate is edited or moved.
+    const known = new Map<unknown, number>()
+    for (const entry of this.local.duplicates) known.set(duplicateId(entry), (known.get(duplicateId(entry)) ?? 0) + 1)
+    const fresh = next.filter((entry) => {
+      const left = known.get(duplicateId(entry)) ?? 0
+      known.set(duplicateId(entry), left - 1)
+      return left <= 0
+    })
     this.local.duplicates = next
     if (where !== 'file') this.touchLocal('duplicates')
     if (fresh.length > 0 && where !== 'removeProject') this.reportDuplicates(fresh)
@@ -571,15 +605,53 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     const shared = this.currentProjects().map((project) =>
       this.model.hasImplicitChannels(project.id) ? { ...project, channels: [] } : project
     )
-    const projects = withDuplicates(shared, this.local.duplicates)
-    this.diskProjects = projects
+    // PEAR-15: each project keeps the key order Pear would write it in.
+    const ordered = shared.map((project) => orderLike(project, this.saveTemplates.get(project.id) ?? this.loadOrder(this.diskEntries.get(project.id))))
+    this.saveTemplates.clear()
+    const placed = placeDuplicates(ordered, this.local.duplicates)
+    this.setDiskReference(placed)
     return renderSnapshot({
-      projects,
+      projects: placed.map((entry) => entry.entry),
+      duplicates: placed.flatMap((entry, index) => (entry.duplicate ? [{ index, entry: entry.entry }] : [])),
       local: this.local,
       workspaceId: this.workspaceId,
       schemaMajor: SCHEMA_MAJOR,
       update: Y.encodeStateAsUpdateV2(this.doc)
     })
+  }
+
+  private setDiskReference(reference: readonly RoledEntry[]): void {
+    this.diskReference = reference
+    this.diskEntries = new Map()
+    for (const { entry, duplicate } of reference) {
+      if (!duplicate && isRecord(entry) && typeof entry.id === 'string' && !this.diskEntries.has(entry.id)) this.diskEntries.set(entry.id, entry)
+    }
+  }
+
+  /**
+   * PEAR-15: this machine's view of a project with its keys in the order Pear's loadStore
+   * gives them: its loader's order of the file's entry, or of the entry last given to
+   * saveStore. Cached per view, so an unchanged project is reordered once.
+   */
+  private orderedView(shared: SharedProject): Readonly<Project> {
+    const view = viewProject(shared, this.local.projects[shared.id])
+    const template = this.loadOrder(this.saveTemplates.get(shared.id) ?? this.diskEntries.get(shared.id))
+    if (template === undefined) return view
+    const cached = this.orderedViews.get(view)
+    if (cached && cached.template === template) return cached.ordered
+    const ordered = orderLike(view, template)
+    this.orderedViews.set(view, { template, ordered })
+    return ordered
+  }
+
+  private loadOrder(entry: unknown): unknown {
+    if (!isRecord(entry)) return undefined
+    let order = this.loadOrders.get(entry)
+    if (order === undefined) {
+      order = pearLoadOrder(entry)
+      this.loadOrders.set(entry, order)
+    }
+    return order
   }
 
   private parseForLoad(text: string): { snapshot: ParsedSnapshot; needsRewrite: boolean; salvagedWorkspaceId?: string } | undefined {
@@ -616,7 +688,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
           viewHash: viewHash([]),
           localRoots: {},
           localFields: {},
-          quarantine: []
+          quarantine: [],
+          duplicates: []
         },
         problems: []
       },
@@ -656,15 +729,20 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       return
     }
 
-    let base: readonly unknown[] | undefined
+    // PEAR-14: which entries of the file are duplicates is read against the array the
+    // file's writer rendered (its roles are known), never off their positions alone.
+    // `base`: the array the plain part was made from, when it must be imported as edits.
+    let base: readonly RoledEntry[] | undefined
+    let roles: readonly RoledEntry[] | undefined
     if (orchard) {
       try {
         const update = decodeUpdate(orchard)
         Y.applyUpdateV2(this.doc, update, FILE_ORIGIN)
-        if (viewHash(snapshot.projects) !== orchard.viewHash) base = this.viewOfUpdate(update, snapshot.local)
+        if (viewHash(snapshot.projects) !== orchard.viewHash) base = placeDuplicates(this.viewOfUpdate(update, snapshot.local), orchard.duplicates)
+        else roles = rolesAt(snapshot.projects, orchard.duplicates)
       } catch (error) {
         this.report('unreadable-file', `its workspace replica could not be decoded (${(error as Error).message}); importing its plain projects instead`)
-        base = mode === 'merge' ? this.diskProjects : []
+        base = mode === 'merge' ? this.diskReference : []
       }
     } else if (mode === 'load' && !this.importLegacy) {
       if (snapshot.projects.length > 0 && this.file) {
@@ -672,21 +750,23 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
         this.logger.warn(`[orchard] ${this.file}: its ${snapshot.projects.length} local project(s) were not added to workspace ${this.workspaceId}; the file is kept at ${preservedAt}`)
       }
     } else {
-      base = mode === 'merge' ? this.diskProjects : []
+      base = mode === 'merge' ? this.diskReference : []
     }
     this.adoptLocal(snapshot.local, mode, { withProjects: true })
+    const reference = roles ?? base
+    // Projects kept out of the workspace (FILE-10) have no duplicates in it either.
+    const classified = reference ? classifyEntries(reference, snapshot.projects) : { duplicateAt: new Set<number>(), duplicates: [] }
     if (mode === 'load' || !this.dirtyLocal.has('duplicates')) {
-      const duplicates = findDuplicates(snapshot.projects)
       if (mode === 'load') {
-        this.local.duplicates = duplicates
-        if (duplicates.length > 0) this.reportDuplicates(duplicates)
+        this.local.duplicates = classified.duplicates
+        if (classified.duplicates.length > 0) this.reportDuplicates(classified.duplicates)
       } else {
-        this.setDuplicates(duplicates, 'file')
+        this.setDuplicates(classified.duplicates, 'file')
       }
     }
 
-    if (base) this.importPlain(base, snapshot.projects, mode)
-    this.diskProjects = snapshot.projects
+    if (base) this.importPlain(base.flatMap((entry) => (entry.duplicate ? [] : [entry.entry])), snapshot.projects, mode, classified.duplicateAt)
+    this.setDiskReference(snapshot.projects.map((entry, index) => ({ entry, duplicate: classified.duplicateAt.has(index) })))
   }
 
   /** The projects a file's update alone describes, as that file's machine saw them. */
@@ -700,7 +780,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     return projects
   }
 
-  private importPlain(base: readonly unknown[], target: unknown[], mode: 'load' | 'merge'): void {
+  private importPlain(base: readonly unknown[], target: unknown[], mode: 'load' | 'merge', duplicateAt: ReadonlySet<number>): void {
     if (this.model.readOnlyReason) return
     const baseProjects = base.flatMap((raw) => {
       const parsed = parseProject(raw)
@@ -708,7 +788,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     })
     const before = Y.getState(this.doc.store, this.doc.clientID)
     const result = this.model.transact(
-      () => applyProjectsDiff(this.model, this.local, baseProjects, target, (id) => this.currentProject(id)),
+      () => applyProjectsDiff(this.model, this.local, baseProjects, target, (id) => this.currentProject(id), duplicateAt),
       FILE_ORIGIN
     )
     // Merged from another process's plain write, these edits are new items only this
@@ -784,45 +864,17 @@ function pendingSignature(doc: Y.Doc): string {
   return `${pendingStructs?.update.byteLength ?? 0}:${pendingDs?.byteLength ?? 0}`
 }
 
-function cloneLocal(state: LocalProjectState | undefined): LocalProjectState | undefined {
-  return state ? structuredClone(state) : undefined
-}
-
 /** Pear's store API bound to a projects.json (and optionally a shared doc). */
 export function createPearStore(options: PearStoreOptions = {}): PearStore {
   return new PearStore(options)
 }
 
-/**
- * PEAR-14: the valid entries whose id an earlier valid entry has, with their positions.
- * Ids are counted first, so only the few entries that share one are parsed.
- */
-function findDuplicates(projects: readonly unknown[]): DuplicateEntry[] {
-  const counts = new Map<string, number>()
-  for (const raw of projects) {
-    if (isRecord(raw) && typeof raw.id === 'string') counts.set(raw.id, (counts.get(raw.id) ?? 0) + 1)
-  }
-  if (![...counts.values()].some((count) => count > 1)) return []
-  const seen = new Set<string>()
-  const out: DuplicateEntry[] = []
-  for (const [index, raw] of projects.entries()) {
-    if (!isRecord(raw) || typeof raw.id !== 'string' || (counts.get(raw.id) ?? 0) < 2) continue
-    if (!parseProject(raw).ok) continue
-    if (seen.has(raw.id)) out.push({ index, entry: structuredClone(raw) })
-    else seen.add(raw.id)
-  }
-  return out
+function duplicateId(entry: DuplicateEntry): unknown {
+  return isRecord(entry.entry) ? entry.entry.id : undefined
 }
 
-/** PEAR-14: the projects with the duplicate entries back where Pear shows them. */
-function withDuplicates<T extends Readonly<Project>>(projects: readonly T[], duplicates: readonly DuplicateEntry[]): ReadonlyArray<T | Project> {
-  if (duplicates.length === 0) return projects
-  const out: Array<T | Project> = [...projects]
-  for (const { index, entry } of [...duplicates].sort((a, b) => a.index - b.index)) {
-    const parsed = parseProject(entry)
-    if (parsed.ok) out.splice(Math.min(index, out.length), 0, parsed.project)
-  }
-  return out
+function byIndex(entries: DuplicateEntry[]): DuplicateEntry[] {
+  return entries.sort((a, b) => a.index - b.index)
 }
 
 function describeValue(value: unknown): string {

@@ -15,14 +15,16 @@
  *       "viewHash": "...",                 sha256 of JSON.stringify(projects) as written
  *       "localRoots": { projectId: { rootId: path } },
  *       "localFields": { projectId: { cloudAgent } },
- *       "quarantine": [ rejected project entries, verbatim ]
+ *       "quarantine": [ rejected project entries, verbatim ],
+ *       "duplicates": [ { index, entry } ]  only if any: which entries of
+ *                                          "projects" are PEAR-14 duplicates
  *     }
  *   }
  */
 import { createHash } from 'node:crypto'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { isRecord } from './pear-rules.js'
-import type { LocalProjectState, LocalState } from './local-state.js'
+import type { DuplicateEntry, LocalProjectState, LocalState } from './local-state.js'
 import type { Project, ProjectCloudAgent } from './types.js'
 
 export const FILE_FORMAT = 1
@@ -39,6 +41,12 @@ export interface OrchardSection {
   localRoots: Record<string, Record<string, string>>
   localFields: Record<string, { cloudAgent?: ProjectCloudAgent | null }>
   quarantine: unknown[]
+  /**
+   * PEAR-14: the entries of `projects` that are duplicates kept beside the doc, at their
+   * positions in it, as written. A duplicate whose shared project was removed is the first
+   * entry of its id, so this is the only way a reader can tell it from that project.
+   */
+  duplicates: DuplicateEntry[]
 }
 
 export interface ParsedSnapshot {
@@ -121,8 +129,18 @@ function readOrchardSection(value: unknown): OrchardSection | string {
     viewHash: typeof viewHash === 'string' ? viewHash : '',
     localRoots: stringMaps(value.localRoots),
     localFields: isRecord(value.localFields) ? (value.localFields as OrchardSection['localFields']) : {},
-    quarantine: Array.isArray(value.quarantine) ? value.quarantine : []
+    quarantine: Array.isArray(value.quarantine) ? value.quarantine : [],
+    duplicates: duplicateEntries(value.duplicates)
   }
+}
+
+function duplicateEntries(value: unknown): DuplicateEntry[] {
+  if (!Array.isArray(value)) return []
+  return value.flatMap((item) =>
+    isRecord(item) && typeof item.index === 'number' && Number.isInteger(item.index) && item.index >= 0 && item.entry !== undefined
+      ? [{ index: item.index, entry: item.entry }]
+      : []
+  )
 }
 
 function stringMaps(value: unknown): Record<string, Record<string, string>> {
@@ -138,6 +156,8 @@ function stringMaps(value: unknown): Record<string, Record<string, string>> {
 
 export interface SnapshotInput {
   projects: ReadonlyArray<Readonly<Project>>
+  /** PEAR-14: which of `projects` are duplicates, by position. */
+  duplicates?: readonly DuplicateEntry[]
   local: LocalState
   workspaceId: string
   schemaMajor: number
@@ -164,14 +184,18 @@ export function renderSnapshot(input: SnapshotInput): string {
     viewHash: hashText(projectsText),
     localRoots,
     localFields,
-    quarantine: local.quarantine
+    quarantine: local.quarantine,
+    duplicates: [...(input.duplicates ?? [])]
   }
+  // Written only when there are any, so a file without duplicates is as before.
+  const section: Partial<OrchardSection> = { ...orchard }
+  if (orchard.duplicates.length === 0) delete section.duplicates
   const file: Record<string, unknown> = {
     projects: PROJECTS_PLACEHOLDER,
     activeProjectId: local.activeProjectId,
     ...(local.relayWorkspace !== undefined ? { relayWorkspace: local.relayWorkspace } : {}),
     ...local.topLevel,
-    orchard
+    orchard: section
   }
   const text = JSON.stringify(file, null, 2)
   // Exactly what JSON.stringify(file, null, 2) would give with the projects inline.

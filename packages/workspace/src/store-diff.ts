@@ -9,7 +9,7 @@
  */
 import { canonicalJson, isRecord, parseProject } from './pear-rules.js'
 import type { DuplicateEntry, LocalState } from './local-state.js'
-import { KNOWN_PROJECT_KEYS, SCALAR_FIELDS, type RootRecord } from './doc-layout.js'
+import { KNOWN_PROJECT_KEYS, SCALAR_FIELDS, docParts, type RootRecord } from './doc-layout.js'
 import type { NewProjectRecord, WorkspaceModel } from './WorkspaceModel.js'
 import type { JsonValue, Project, ProjectIntegration } from './types.js'
 
@@ -24,14 +24,16 @@ export interface DiffResult {
 
 /**
  * Applies `target` (raw project entries) onto the model as the edits that turn `base`
- * into it. `base` is the local view the caller started from.
+ * into it. `base` is the local view the caller started from. Entries at the positions in
+ * `skip` are duplicates kept beside the doc (PEAR-14, see duplicate-entries.ts): not edits.
  */
 export function applyProjectsDiff(
   model: WorkspaceModel,
   local: LocalState,
   base: ReadonlyArray<Readonly<Project>>,
   target: readonly unknown[],
-  currentView: (id: string) => Readonly<Project> | undefined
+  currentView: (id: string) => Readonly<Project> | undefined,
+  skip: ReadonlySet<number> = new Set()
 ): DiffResult {
   const result: DiffResult = { rejected: [], localChanged: false, duplicates: [] }
   const before = new Map(base.map((project) => [project.id, project]))
@@ -40,6 +42,7 @@ export function applyProjectsDiff(
   const unchanged = new Set<string>()
   const next = new Map<string, Readonly<Project>>()
   for (const [index, raw] of target.entries()) {
+    if (skip.has(index)) continue
     const id = isRecord(raw) && typeof raw.id === 'string' ? raw.id : undefined
     const was = id === undefined ? undefined : before.get(id)
     if (id !== undefined && was && !next.has(id) && JSON.stringify(raw) === jsonOf(was)) {
@@ -59,7 +62,7 @@ export function applyProjectsDiff(
 
   model.transact(() => {
     for (const id of before.keys()) {
-      if (next.has(id) || !model.getProject(id)) continue
+      if (next.has(id) || !holdsProject(model, id)) continue
       model.removeProject(id)
       if (local.projects[id]) {
         delete local.projects[id]
@@ -81,6 +84,15 @@ export function applyProjectsDiff(
     }
   })
   return result
+}
+
+/**
+ * Whether the doc holds a record for this project, even one it cannot show right now (an
+ * edit of its name that arrived before the edit it depends on leaves no readable name
+ * until that one arrives): a removal must still remove it, or it comes back (MERGE-4).
+ */
+export function holdsProject(model: WorkspaceModel, id: string): boolean {
+  return !model.isRemoved(id) && (model.getProject(id) !== undefined || docParts(model.doc).projects.has(id))
 }
 
 const jsonCache = new WeakMap<object, string>()

@@ -6,10 +6,11 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
 import { ZodError } from 'zod'
 import { PearStore, type StoreData, type StoreProblem } from '@orchard/workspace'
 import { recordingLogger, tempDir } from '@orchard/workspace/testing'
-import { oldPearLoad, oldPearSave } from './harness/old-pear.js'
+import { oldPearCall, oldPearLoad, oldPearSave, type OldPearStore } from './harness/old-pear.js'
 
 const sample = readFileSync(new URL('./fixtures/pear-projects.sample.json', import.meta.url), 'utf8')
 const cleanups: Array<() => void | Promise<void>> = []
@@ -131,6 +132,39 @@ describe('item 3: duplicate ids', () => {
     expect(store.loadStore().projects.map((p) => p.name)).toEqual(['First of two', 'Other', 'Second of two'])
     store.removeProject('dup')
     expect(store.loadStore().projects.map((p) => p.name)).toEqual(['Other'])
+  })
+
+  it('[PEAR-14] a duplicate whose shared project another machine removed stays shown, through saveStore, reopening and an editor\'s write, until removeProject here', async () => {
+    const { file } = setup(dupFile)
+    const { store, errors } = open(file)
+    // Another machine in the workspace removes the shared project "dup".
+    const other = new PearStore({ doc: new Y.Doc({ guid: store.workspaceId }) })
+    cleanups.push(() => other.close())
+    Y.applyUpdateV2(other.doc, Y.encodeStateAsUpdateV2(store.doc))
+    other.removeProject('dup')
+    Y.applyUpdateV2(store.doc, Y.encodeStateAsUpdateV2(other.doc), 'relay')
+    // This machine's copy is this machine's: Pear would still show it.
+    expect(store.loadStore().projects.map((p) => p.name)).toEqual(['Other', 'Second of two'])
+    // It is now the only entry with its id; a whole-store save still keeps it (renamed).
+    const data = store.loadStore()
+    data.projects[1]!.name = 'Second, renamed'
+    store.saveStore(data)
+    expect(store.loadStore().projects.map((p) => p.name)).toEqual(['Other', 'Second, renamed'])
+    await store.close()
+    // Reopened, it is still there, and an editor's change to it is that copy's change.
+    const reopened = open(file)
+    expect(reopened.store.loadStore().projects.map((p) => p.name)).toEqual(['Other', 'Second, renamed'])
+    const onDisk = JSON.parse(readFileSync(file, 'utf8')) as { projects: Array<{ id: string; name: string; teamNote?: string }> }
+    expect(onDisk.projects.map((p) => [p.id, p.name, p.teamNote])).toEqual([['other', 'Other', undefined], ['dup', 'Second, renamed', 'keep me']])
+    onDisk.projects[1]!.name = 'Edited by hand'
+    writeFileSync(file, oldPearSave(onDisk))
+    expect(reopened.store.loadStore().projects.map((p) => p.name)).toEqual(['Other', 'Edited by hand'])
+    // Pear's removeProject removes every entry with the id; so does this one.
+    reopened.store.removeProject('dup')
+    expect(reopened.store.loadStore().projects.map((p) => p.name)).toEqual(['Other'])
+    await reopened.store.flush()
+    expect(oldPearLoad(readFileSync(file, 'utf8')).projects.map((p) => p.name)).toEqual(['Other'])
+    expect([...errors, ...reopened.errors]).toEqual([])
   })
 
   it('[PEAR-14] two roots or two integrations with one id are both shown, as Pear shows them', () => {
@@ -288,6 +322,70 @@ describe('item 10: a diff-friendly file', () => {
     expect(Object.keys(integration)).toEqual(['name', 'type', 'id'])
     await store.flush()
     expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')).projects[1].integrations[0])).toEqual(['name', 'type', 'id'])
+  })
+})
+
+describe('item 10: key order as Pear writes it', () => {
+  // A Pear file whose keys are not in Orchard's own order: unknown keys unsorted,
+  // cloudAgent before them, channelPeople not in channel order, an integration's own key last.
+  const ordered = JSON.stringify(
+    {
+      projects: [
+        project('web', 'Web', '/src/web', {
+          channels: ['general', 'ops', 'design'],
+          channelPeople: { design: ['ana'], ops: ['ben'] },
+          integrations: [{ id: 'int-1', name: 'GitHub', type: 'github', repo: 'example/web' }],
+          cloudAgent: { id: 'ca-1', sandboxId: 'sb-1', relayfileMountPath: '/mnt/web', attachedAt: '2026-01-01T00:00:00.000Z', autoPullAfterRun: false },
+          zeta: 1,
+          cloudAgentWorkspaceMode: 'git',
+          alpha: 2
+        }),
+        project('api', 'API', '/src/api', { teamNote: 'keep me' })
+      ],
+      activeProjectId: 'web'
+    },
+    null,
+    2
+  )
+  const pearCalls: Array<[string, (store: PearStore) => void, (data: OldPearStore) => void]> = [
+    ['addProjectChannel', (store) => store.addProjectChannel('web', 'Release Notes'), (data) => void data.projects[0]!.channels.push('release-notes')],
+    ['setProjectChannelPeople (new key)', (store) => store.setProjectChannelPeople('web', 'release-notes', ['cy']), (data) => void (data.projects[0]!.channelPeople['release-notes'] = ['cy'])],
+    ['setProjectChannelPeople (known key)', (store) => store.setProjectChannelPeople('web', 'ops', ['ben', 'dee']), (data) => void (data.projects[0]!.channelPeople.ops = ['ben', 'dee'])],
+    ['updateProject', (store) => store.updateProject('api', { cloudAgentWorkspaceMode: 'relayfile' }), (data) => void (data.projects[1] = { ...data.projects[1]!, cloudAgentWorkspaceMode: 'relayfile' })],
+    [
+      'loadStore, edit, saveStore',
+      (store) => {
+        const data = store.loadStore()
+        data.projects[1]!.owner = 'ops-team'
+        data.projects[0]!.integrations[0]!.lastError = 'rate limited'
+        store.saveStore(data)
+      },
+      (data) => {
+        data.projects[1]!.owner = 'ops-team'
+        data.projects[0]!.integrations[0]!.lastError = 'rate limited'
+      }
+    ],
+    ['removeProjectChannel', (store) => store.removeProjectChannel('web', 'design'), (data) => {
+      data.projects[0]!.channels = data.projects[0]!.channels.filter((channel) => channel !== 'design')
+      delete data.projects[0]!.channelPeople.design
+    }]
+  ]
+
+  it('[PEAR-15] after each call, the projects in the file have the key order Pear\'s saveStore writes for the same calls', async () => {
+    const { file } = setup(ordered)
+    const { store, errors } = open(file)
+    let pear = ordered
+    for (const [what, orchardCall, pearCall] of pearCalls) {
+      orchardCall(store)
+      pear = oldPearCall(pear, pearCall)
+      await store.flush()
+      const written = JSON.parse(readFileSync(file, 'utf8')) as { projects: unknown[] }
+      // The projects part of the file, bytes as written (JSON.parse keeps key order).
+      expect(JSON.stringify(written.projects, null, 2), `after ${what}`).toBe(JSON.stringify(JSON.parse(pear).projects, null, 2))
+    }
+    // What loadStore returns is in that order too, as Pear's loadStore returns it.
+    expect(JSON.stringify(store.loadStore().projects)).toBe(JSON.stringify(oldPearLoad(pear).projects))
+    expect(errors).toEqual([])
   })
 })
 

@@ -42,3 +42,10 @@ export function oldPearLoad(text: string): OldPearStore {
 export function oldPearSave(data: unknown): string {
   return JSON.stringify(data, null, 2)
 }
+
+/** One call of Pear's store as its store.ts makes it: load the file, change the data, save it whole. */
+export function oldPearCall(text: string, change: (data: OldPearStore) => void): string {
+  const data = oldPearLoad(text)
+  change(data)
+  return oldPearSave(data)
+}
