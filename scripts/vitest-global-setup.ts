@@ -8,5 +8,5 @@ import { ensureCliBuilt } from '../packages/cli/test/harness/built-cli.js'
 
 export default function setup(): void {
   const rebuilt = ensureCliBuilt()
-  if (rebuilt.length > 0) console.log(`rebuilt for the CLI tests (sources newer than dist/): ${rebuilt.join(', ')}`)
+  if (rebuilt.length > 0) console.log(`rebuilt before the tests (sources newer than dist/): ${rebuilt.join(', ')}`)
 }
