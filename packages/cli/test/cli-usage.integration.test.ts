@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { BIN, orchard, repoRoot, startRelay } from './harness/cli-process.js'
+import { builtEnv } from './harness/built-cli.js'
+import { BIN, orchard, startRelay } from './harness/cli-process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'orchard-cli-usage-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -139,12 +139,12 @@ describe('tables and stopping', () => {
     // A package script as `pnpm start` runs it; the terminal's Ctrl-C goes to the whole
     // process group (pnpm, its shell, the relay), which is what we send.
     const project = mkdtempSync(join(dir, 'script-'))
-    const tsx = pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href
-    const script = `exec node --conditions=@orchard/source --import ${tsx} ${BIN} relay --port 0 --data ${join(project, 'relay.db')}`
+    // As the repo's own `pnpm start` runs it: `exec node <the built bin>`.
+    const script = `exec node ${BIN} relay --port 0 --data ${join(project, 'relay.db')}`
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'ctrl-c', private: true, scripts: { relay: script } }))
     const execPath = process.env.npm_execpath ?? ''
     const [command, args] = /pnpm/.test(execPath) ? [process.execPath, [execPath]] : ['npx', ['-y', 'pnpm@10.34.8']]
-    const child = spawn(command, [...args, 'run', 'relay'], { cwd: project, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, [...args, 'run', 'relay'], { cwd: project, env: builtEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     await new Promise<void>((resolve, reject) => {

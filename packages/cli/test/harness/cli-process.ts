@@ -1,15 +1,15 @@
 /**
- * The real `orchard` command as a child process, from its sources (tsx, with the
- * `@orchard/source` condition, as `pnpm orchard:dev` runs it): one-shot runs, and a relay
- * started with --json whose one JSON line is read back.
+ * The real `orchard` command as a child process, as users run it (plain Node on its build,
+ * dist/bin.mjs, rebuilt before the tests when its sources changed: ./built-cli.ts): one-shot
+ * runs, and a relay started with --json whose one JSON line is read back.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import type { RelayJsonLine } from '../../src/commands/relay.js'
+import { builtEnv, CLI_BIN, repoRoot } from './built-cli.js'
 
-export const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
-export const BIN = fileURLToPath(new URL('../../src/bin.ts', import.meta.url))
-export const NODE_ARGS = ['--conditions=@orchard/source', '--import', 'tsx', BIN]
+export { repoRoot }
+export const BIN = CLI_BIN
+export const NODE_ARGS = [BIN]
 
 export interface CliResult {
   code: number
@@ -20,7 +20,7 @@ export interface CliResult {
 /** Runs `orchard ...args` to completion (killed after timeoutMs); never rejects on a non-zero exit. */
 export function orchard(args: string[], timeoutMs = 30_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...NODE_ARGS, ...args], { cwd: repoRoot, timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...NODE_ARGS, ...args], { cwd: repoRoot, env: builtEnv(), timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') return reject(error)
       resolve({ code: error ? (error.code as number) : 0, stdout, stderr })
     })
@@ -38,7 +38,7 @@ export interface RelayProcess {
 
 export function startRelay(args: string[], timeoutMs = 20_000): Promise<RelayProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, 'relay', '--json', '--port', '0', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...NODE_ARGS, 'relay', '--json', '--port', '0', ...args], { cwd: repoRoot, env: builtEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     let started = false

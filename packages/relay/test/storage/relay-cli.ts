@@ -1,14 +1,12 @@
 /**
  * The real `orchard relay` CLI run until it exits on its own, for start-up refusals: the
- * exit code and both streams, as an operator sees them. (startRelayProcess in ../harness is
- * for relays that start.)
+ * exit code and both streams, as an operator sees them. (startRelay in the CLI's test
+ * harness is for relays that start.)
  */
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-
-const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
-// The CLI is its own package (@orchard/cli); it runs from its sources here, as in the harness.
-const cli = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url))
+// The CLI is its own package (@orchard/cli); it runs built, as operators run it (rebuilt
+// before the tests whenever a source is newer than the build).
+import { builtEnv, CLI_BIN, repoRoot } from '../../../cli/test/harness/built-cli.js'
 
 export interface RelayExit {
   code: number | null
@@ -19,8 +17,9 @@ export interface RelayExit {
 /** Runs `orchard relay --json --port 0 ...args`; a relay that starts instead is killed and reported as an error. */
 export function runRelayUntilExit(args: string[], options: { uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<RelayExit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', cli, 'relay', '--json', '--port', '0', ...args], {
+    const child = spawn(process.execPath, [CLI_BIN, 'relay', '--json', '--port', '0', ...args], {
       cwd: repoRoot,
+      env: builtEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {})
     })

@@ -14,7 +14,7 @@ import * as Y from 'yjs'
 import { RelayProvider, webSocketTransport } from '@orchard/client'
 import { tempDir } from '@orchard/workspace/testing'
 import { SqliteStorage, StorageError, ThreadedSqliteStorage } from '../../src/storage/index.js'
-import { startRelayProcess } from '../harness/relay-process.js'
+import { startRelay } from '../../../cli/test/harness/cli-process.js'
 import { hasStackTrace, runRelayUntilExit } from './relay-cli.js'
 
 const { dir: root, cleanup } = tempDir('orchard-startup-')
@@ -45,17 +45,17 @@ function openError(options: ConstructorParameters<typeof SqliteStorage>[0]): Sto
  */
 async function relayStore(edits: number): Promise<string> {
   const path = freshPath()
-  const relay = await startRelayProcess(['--data', path])
+  const relay = await startRelay(['--data', path])
   const writer = new RelayProvider({ transport: webSocketTransport(relay.info.url), credential: relay.info.ownerToken, instanceId: 'w', docs: { workspace: new Y.Doc() } })
   await writer.whenSynced()
   const map = (writer.docs.workspace as Y.Doc).getMap<string>('m')
   for (let n = 0; n < edits; n++) {
-    map.set(`k${n}`, 'x'.repeat(200))
+    map.set(`k${n}`, 'x'.repeat(1000))
     // One durable frame per edit, so the store holds many rows over many pages.
     await writer.whenPersisted()
   }
   writer.destroy()
-  await relay.kill()
+  await relay.stop('SIGKILL')
   const db = new Database(path)
   db.pragma('wal_checkpoint(TRUNCATE)')
   db.close()
@@ -146,7 +146,7 @@ describe('SqliteStorage at start', () => {
 describe('the relay process at start', () => {
   it('[STORE-SQL-9] a second relay on the same --data exits 1 naming the file and the running relay; after kill -9 a relay starts at once', async () => {
     const path = freshPath()
-    const first = await startRelayProcess(['--data', path])
+    const first = await startRelay(['--data', path])
     try {
       const second = await runRelayUntilExit(['--data', path])
       expect(second.code).toBe(1)
@@ -155,10 +155,10 @@ describe('the relay process at start', () => {
       expect(second.stderr).toMatch(/already running a relay on it/)
       expect(hasStackTrace(second.stderr)).toBe(false)
     } finally {
-      await first.kill()
+      await first.stop('SIGKILL')
     }
     // The lock died with the process: no stale lock to wait out or delete by hand.
-    const third = await startRelayProcess(['--data', path])
+    const third = await startRelay(['--data', path])
     expect(third.info.workspaceId).toBe(first.info.workspaceId)
     // A synced client first: it proves the relay serves the stored workspace, and that the
     // relay got past installing its SIGTERM handler (it prints its ready line just before).
@@ -169,7 +169,7 @@ describe('the relay process at start', () => {
   }, 60_000)
 
   it('[STORE-SQL-10] a relay store with a damaged data page: the relay exits 1 at start with a corrupt message, not a crash at the first sync', async () => {
-    const path = await relayStore(150)
+    const path = await relayStore(40)
     damageDataPage(path)
     const before = sha(path)
     const run = await runRelayUntilExit(['--data', path])

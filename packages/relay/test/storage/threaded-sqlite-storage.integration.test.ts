@@ -1,12 +1,18 @@
 /**
  * ThreadedSqliteStorage: the same contract suites as SqliteStorage, with doc writes on a
  * worker thread; and the point of it: the event loop keeps turning during a commit.
+ * The contract suites run the built class (./built-storage.ts: the same sources, without
+ * tsx in each of their dozens of writer threads); the rules below run the sources' own
+ * start-up path, the .mjs shim that loads the thread's TypeScript.
  */
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tempDir } from '@orchard/workspace/testing'
 import { StorageError, ThreadedSqliteStorage } from '../../src/storage/index.js'
 import { runDocStorageContract, runRecordStorageContract } from '../../src/storage/contract/index.js'
+import { builtStorage } from './built-storage.js'
+
+const built = await builtStorage()
 
 const { dir: root, cleanup } = tempDir('orchard-threaded-')
 afterAll(cleanup)
@@ -15,12 +21,12 @@ let fileCount = 0
 function threadedSetup() {
   return async () => {
     const path = join(root, `threaded-${++fileCount}.db`)
-    let current = new ThreadedSqliteStorage({ path })
+    let current = new built.ThreadedSqliteStorage({ path })
     return {
       storage: current,
       reopen: async () => {
         await current.close()
-        current = new ThreadedSqliteStorage({ path })
+        current = new built.ThreadedSqliteStorage({ path })
         return current
       },
       teardown: () => current.close()
