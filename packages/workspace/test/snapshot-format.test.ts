@@ -8,7 +8,7 @@ import { deflateRawSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { emptyLocalState, type LocalState } from '../src/local-state.js'
 import { decodeUpdate, encodeUpdate, parseSnapshot, renderSnapshot, salvageSection, viewHash, type ParsedSnapshot } from '../src/snapshot-format.js'
-import type { Project } from '../src/types.js'
+import type { Project, ProjectCloudAgent } from '../src/types.js'
 
 function parsed(text: string): ParsedSnapshot {
   const outcome = parseSnapshot(text)
@@ -185,8 +185,8 @@ describe('writing projects.json', () => {
   })
 
   it('[LOCAL-2] [LOCAL-3] per-project local state is written only where there is some, a null cloud agent included', () => {
-    const agent = { sandboxId: 's' }
-    const projects = { p1: { roots: { r1: '/here' } }, p2: { roots: {} }, p3: { cloudAgent: null }, p4: {}, p5: { roots: { r5: '/x' }, cloudAgent: agent } }
+    const agent: ProjectCloudAgent = { id: 'a1', sandboxId: 's', relayfileMountPath: '/mnt', attachedAt: '2026-01-01T00:00:00.000Z', autoPullAfterRun: false }
+    const projects: LocalState['projects'] = { p1: { roots: { r1: '/here' } }, p2: { roots: {} }, p3: { cloudAgent: null }, p4: {}, p5: { roots: { r5: '/x' }, cloudAgent: agent } }
     const text = renderSnapshot({ projects: [], local: local({ projects, quarantine: [{ id: 9 }] }), workspaceId: 'w', schemaMajor: 1, update })
     const orchard = (JSON.parse(text) as { orchard: Record<string, unknown> }).orchard
     expect(orchard.localRoots).toEqual({ p1: { r1: '/here' }, p5: { r5: '/x' } })

@@ -123,7 +123,7 @@ describe('projects', () => {
         const source = other.doc.getMap('projects').get(id) as Y.Map<unknown>
         copy.set('name', source.get('name'))
         copy.set('rootPath', source.get('rootPath'))
-        copy.set('roots', Y.Array.from((source.get('roots') as Y.Array<unknown>).toArray()))
+        copy.set('roots', Y.Array.from((source.get('roots') as Y.Array<{ id: string; name: string; path: string }>).toArray()))
         copy.set('channels', Y.Array.from(['general']))
         copy.set('integrations', new Y.Array())
         projects.set(id, copy)
