@@ -87,6 +87,7 @@ describe('projects', () => {
     expect(m.getProject('p')!.name).toBe('p')
     m.setField('p', 'cloudAgentWorkspaceMode', undefined)
     expect(m.getProject('p')).not.toHaveProperty('cloudAgentWorkspaceMode')
+    expect((m.doc.getMap('projects').get('p') as Y.Map<unknown>).has('cloudAgentWorkspaceMode')).toBe(false)
   })
 
   it('[PEAR-1] a relayWorkspaceId equal to the id is not stored, so a later change of the id default cannot disagree with it', () => {
@@ -104,7 +105,9 @@ describe('projects', () => {
     const m = model()
     m.addProjects([record('b'), record('a'), record('c')])
     expect(m.listProjects().map((project) => project.id)).toEqual(['b', 'a', 'c'])
+    const seen = changes(m)
     m.addProject(record('a', { name: 'Again' }))
+    expect(seen.map(({ projectIds, listChanged }) => ({ projectIds, listChanged }))).toEqual([{ projectIds: ['a'], listChanged: true }])
     expect(m.listProjects().map((project) => project.id)).toEqual(['b', 'a', 'c'])
     expect(m.getProject('a')!.name).toBe('Again')
     expect(m.doc.getArray('projectOrder').toArray()).toEqual(['b', 'a', 'c'])
@@ -130,11 +133,18 @@ describe('projects', () => {
       }
     })
     expect(m.listProjects().map((project) => project.id)).toEqual(['m', 'b', 'z'])
+    // A change to the order alone (a stray given its place) is seen at the next read.
+    m.doc.getArray<string>('projectOrder').push(['z'])
+    expect(m.listProjects().map((project) => project.id)).toEqual(['m', 'z', 'b'])
     m.removeProject('b')
     expect(m.listProjects().map((project) => project.id)).toEqual(['m', 'z'])
   })
 
   it('[MERGE-4] adding only removed ids writes nothing at all', () => {
+    const fresh = model()
+    fresh.removeProject('x')
+    expect(updatesOf(fresh, () => fresh.addProject(record('x')))).toBe(0)
+    expect(fresh.doc.getMap('meta').size).toBe(0)
     const m = model()
     m.addProject(record('p'))
     m.removeProject('p')
@@ -189,6 +199,12 @@ describe('projects', () => {
 })
 
 describe('roots', () => {
+  it('[MERGE-8] a project is created with its primary root, whichever root that is', () => {
+    const m = model()
+    m.addProject(record('p', { roots: [{ id: 'r1', name: 'one', path: '/one' }, { id: 'r2', name: 'two', path: '/two' }], rootPath: '/two' }))
+    expect(m.getProject('p')!.rootPath).toBe('/two')
+  })
+
   it('[MERGE-7] a removed root added back is shown again', () => {
     const m = model()
     m.addProject(record('p', { roots: [{ id: 'r1', name: 'one', path: '/one' }, { id: 'r2', name: 'two', path: '/two' }], rootPath: '/one' }))
@@ -273,7 +289,8 @@ describe('integrations and extra keys', () => {
     expect([...first.get(0).keys()].sort()).toEqual(['id', 'name', 'type'])
     m.setIntegrationField('p', 'j', 'lastError', 'boom')
     m.setIntegrationField('p', 'j', 'lastError', undefined)
-    expect(m.getProject('p')!.integrations[1]).toEqual({ id: 'j', name: 'Slack', type: 'slack' })
+    expect(m.getProject('p')!.integrations[1]).toStrictEqual({ id: 'j', name: 'Slack', type: 'slack' })
+    expect([...first.get(1).keys()].sort()).toEqual(['id', 'name', 'type'])
     m.setIntegrationField('p', 'i', 'name', 'GitHub EE')
     expect(m.getProject('p')!.integrations.map((entry) => entry.name)).toEqual(['GitHub EE', 'Slack'])
     m.removeIntegration('p', 'i')
