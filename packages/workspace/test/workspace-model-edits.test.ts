@@ -80,6 +80,8 @@ describe('projects', () => {
       proactiveAgents: { on: true },
       colour: 'red'
     })
+    m.setField('p', 'relayWorkspaceId', 'rw2')
+    expect(m.getProject('p')!.relayWorkspaceId).toBe('rw2')
     m.setField('p', 'relayWorkspaceId', 'p')
     expect(m.getProject('p')!.relayWorkspaceId).toBe('p')
     // A name (or any other field) that happens to equal the id is a value like any other.
