@@ -4,11 +4,40 @@
  * suite (for the client, also the relay's in-memory tests that drive it). A mutant that only another package's tests would catch counts as surviving: the
  * score says how well a package's own tests guard it.
  */
+import { readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+
+/**
+ * Every `@orchard/<name>[/sub]` import resolved to this checkout's own sources. Stryker runs in a
+ * sandbox copy of the repo whose packages/<name>/node_modules are symlinks back into the real
+ * checkout, so `@orchard/client` imported from a test (rather than by a relative path) would
+ * otherwise load the real, unmutated sources and no mutant could ever fail it.
+ */
+function orchardSources() {
+  const packages = fileURLToPath(new URL('./packages/', import.meta.url))
+  const aliases: Array<{ find: RegExp; replacement: string }> = []
+  for (const name of readdirSync(packages)) {
+    let manifest: { name?: string; exports?: Record<string, unknown> }
+    try {
+      manifest = JSON.parse(readFileSync(`${packages}${name}/package.json`, 'utf8'))
+    } catch {
+      continue
+    }
+    for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+      const source = typeof target === 'object' && target !== null ? (target as Record<string, unknown>)['@orchard/source'] : undefined
+      if (typeof source !== 'string' || !manifest.name) continue
+      const specifier = `${manifest.name}${subpath.slice(1)}`.replace(/[/.]/g, (char) => `\\${char}`)
+      aliases.push({ find: new RegExp(`^${specifier}$`), replacement: `${packages}${name}/${source.slice(2)}` })
+    }
+  }
+  return aliases
+}
 
 const pkg = process.env.MUTATION_PACKAGE ?? 'protocol'
 
 export default defineConfig({
+  resolve: { alias: orchardSources() },
   test: {
     include: [
       `packages/${pkg}/src/**/*.test.ts`,
