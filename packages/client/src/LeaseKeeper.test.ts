@@ -203,7 +203,7 @@ describe('LeaseKeeper', () => {
     await expect(keeper.release('agent')).rejects.toMatchObject({ code: 'not-holder' })
   })
 
-  it('[SESSION-6] destroyAll() stops every renewal and forgets every lease', async () => {
+  it('[SESSION-6] destroyAll() stops every renewal, forgets every lease and every listener', async () => {
     await keeper.claim('agent')
     provider.answers['lease.claim'] = () => ({ lease: { ...lease(2), agentId: 'other' } })
     await keeper.claim('other')
@@ -212,5 +212,11 @@ describe('LeaseKeeper', () => {
     expect(vi.getTimerCount()).toBe(0) // no renewal timer left to wake the process
     await vi.advanceTimersByTimeAsync(10_000)
     expect(renewals()).toBe(0)
+    // A destroyed keeper tells no one anything: its listeners are gone.
+    const claimed: LeaseRecord[] = []
+    keeper.on('claimed', (granted) => claimed.push(granted))
+    keeper.destroyAll()
+    await keeper.claim('agent')
+    expect(claimed).toEqual([])
   })
 })
