@@ -174,3 +174,32 @@ describe('VALID-5 on the client', () => {
     expect(errors).toHaveLength(1)
   })
 })
+
+describe('reconnect edges', () => {
+  it('[PROVIDER-1] connect() during a backoff opens at once, and the pending retry then opens nothing more', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const relay = new ScriptedRelay()
+      const a = provider(relay, { backoff: { initialMs: 1_000, maxMs: 1_000 } })
+      await vi.waitFor(() => expect(a.status).toBe('connected'))
+      relay.last.cut()
+      a.connect()
+      expect(relay.connections).toHaveLength(2)
+      await vi.advanceTimersByTimeAsync(5_000)
+      expect(relay.connections).toHaveLength(2)
+      expect(a.status).toBe('connected')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('[PROVIDER-5] an instance with no presence of its own announces none on connect', async () => {
+    const relay = new ScriptedRelay()
+    const awareness = new Awareness(new Y.Doc())
+    awareness.setLocalState(null)
+    const a = provider(relay, { awareness })
+    await a.whenSynced()
+    await relay.last.request('ping', {})
+    expect(relay.last.framesOf(FrameKind.awareness)).toEqual([])
+  })
+})
