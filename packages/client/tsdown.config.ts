@@ -9,5 +9,8 @@ export default defineConfig({
   sourcemap: true,
   fixedExtension: true,
   platform: 'node',
-  target: 'node20'
+  target: 'node20',
+  // The testing entry's transport contract runs under the app's own vitest; bundling it
+  // put ~14k lines of vitest internals into dist/testing.
+  external: ['vitest']
 })

@@ -50,6 +50,11 @@ describe('an app that installs the tarballs', () => {
     const shipped = join(project.dir, 'node_modules/@orchard/transport-relaycast')
     const files = readdirSync(shipped, { recursive: true, encoding: 'utf8' }).sort()
     expect(files).toEqual(['README.md', 'SPEC.md', 'dist', 'dist/index.cjs', 'dist/index.cjs.map', 'dist/index.d.cts', 'dist/index.d.mts', 'dist/index.mjs', 'dist/index.mjs.map', 'package.json'])
+    // The host's in-process transport comes from the client's main entry, so an app never
+    // loads the client's testing entry at run time; that entry imports the app's vitest
+    // rather than carrying a bundled copy of it.
+    expect(readFileSync(join(shipped, 'dist/index.mjs'), 'utf8')).not.toContain('@orchard/client/testing')
+    expect(readFileSync(join(project.dir, 'node_modules/@orchard/client/dist/testing/index.mjs'), 'utf8')).toMatch(/from ["']vitest["']/)
     const sdkCopies = readdirSync(join(project.dir, 'node_modules'), { recursive: true, encoding: 'utf8' }).filter((path) => /(^|\/)@relaycast\/sdk\/package\.json$/.test(path))
     expect(sdkCopies).toEqual(['@relaycast/sdk/package.json'])
   }, 30_000)

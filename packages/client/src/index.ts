@@ -1,5 +1,8 @@
 export type { Transport, TransportFactory } from './transport.js'
 export { WebSocketTransport, webSocketTransport } from './WebSocketTransport.js'
+// An in-process transport pair: a relay hosted in the same process (RelayCastHost's own
+// sessions) connects to it without a socket. Also re-exported from ./testing.
+export { MemoryEnd, MemoryPair } from './testing/MemoryTransport.js'
 export { RelayProvider, RelayRequestError, PROVIDER_ORIGIN } from './RelayProvider.js'
 export type { ProviderStatus, RelayErrorInfo, RelayProviderEvents, RelayProviderOptions, RequestHandler, StopReason } from './RelayProvider.js'
 export { WorkspaceSession, SessionError, MEMBER_KEY, INSTANCE_KEY } from './WorkspaceSession.js'

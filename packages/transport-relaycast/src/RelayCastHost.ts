@@ -7,7 +7,7 @@
  * private to one member (WELCOME with its credential, RPC traffic), which goes by DM.
  */
 import type { TransportFactory } from '@orchard/client'
-import { MemoryPair } from '@orchard/client/testing'
+import { MemoryPair } from '@orchard/client'
 import { FrameKind, decodeFrame, peekKind } from '@orchard/protocol'
 import * as encoding from 'lib0/encoding'
 import { EntryKind, type Entry } from './envelope.js'
