@@ -9,6 +9,7 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
+import { ownFutureReference } from './own-future-reference.js'
 
 export interface UpdateCheckLimits {
   /** Deepest JSON value (nested arrays/objects) accepted in an update's content. */
@@ -53,6 +54,10 @@ export function checkUpdate(update: Uint8Array, limits: UpdateCheckLimits = DEFA
   for (const struct of structs) {
     if (!(struct instanceof Y.Item)) continue
     const content = struct.content
+    const future = ownFutureReference(struct)
+    if (future !== null) {
+      return { ok: false, message: `It refers to a change that cannot exist yet (${future}); no client could apply it.` }
+    }
     if (content instanceof Y.ContentDoc) {
       return { ok: false, message: 'It contains a subdocument; this relay serves no subdocuments.' }
     }

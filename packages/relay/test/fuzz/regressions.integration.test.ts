@@ -6,7 +6,7 @@
 import * as encoding from 'lib0/encoding'
 import WebSocket from 'ws'
 import { afterAll, describe, expect, it } from 'vitest'
-import { encodeFrame, FrameKind } from '@orchard/protocol'
+import { decodeFrame, encodeFrame, FrameKind } from '@orchard/protocol'
 import { eventually } from '@orchard/relay/testing'
 import { deepJsonText, helloBytes, type FrameClass, type Principal, type Session } from './generators.js'
 import { leftOut } from './known-broken.js'
@@ -134,5 +134,33 @@ describe('pinned fuzz crashes', () => {
     // Found by mutating real updates: Y.decodeUpdate and Y.mergeUpdates accept it, Y.applyUpdate throws.
     const update = fromHex('0104ed070028010466757a7a02613501760101787d0504010966757a7a2d74657874016881ed077f0284ed0703036c6f3501ed07010202')
     await expectSurvives(session('orchard', 'editor', 'sync-mutated', [encodeFrame({ kind: FrameKind.sync, channel: 'workspace', body: sync(2, update) })]))
+  }, 60_000)
+
+  it('[FUZZ-2] an owner\'s mutated update whose item names a later change of its own client as its origin is refused; a fresh client still opens the workspace', async () => {
+    // Wire fuzzer, seed 417631688, session 48 frame 164: the relay stored it (it decodes,
+    // merges and re-encodes) and every fresh client's Y.applyUpdate then threw
+    // "Cannot read properties of undefined (reading 'id')" on the stored doc.
+    const frame = fromHex('010209776f726b737061636501240102958be4380001010966757a7a2d746578740184958be43808017801958be438010001')
+    const t = await target()
+    const errors: string[] = []
+    await expectSurvives(session('orchard', 'owner', 'sync-mutated', [frame]))
+    // The sender alone is told, in words: replay it on a socket that listens for the ERROR.
+    await new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(`${t.principals.url}/orchard`)
+      const timer = setTimeout(() => reject(new Error('no ERROR for the refused update within 10 s')), 10_000)
+      ws.on('open', () => ws.send(helloBytes(t.principals.credentials.owner, 'fuzz-2-own-future')))
+      ws.on('message', (data: Buffer) => {
+        const decoded = decodeFrame(new Uint8Array(data))
+        if (decoded.kind === FrameKind.welcome) ws.send(frame)
+        if (decoded.kind === FrameKind.error) {
+          errors.push(`${decoded.code}: ${decoded.message}`)
+          clearTimeout(timer)
+          ws.close(1000)
+          resolve()
+        }
+      })
+      ws.on('error', reject)
+    })
+    expect(errors).toEqual([expect.stringMatching(/^bad-frame: .*a later change of its own client, as its origin/)])
   }, 60_000)
 })

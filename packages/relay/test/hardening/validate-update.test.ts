@@ -53,6 +53,20 @@ describe('checkUpdate', () => {
     expect(checkUpdate(new Uint8Array([1, 2, 3, 250, 250]))).toMatchObject({ ok: false, message: expect.stringContaining('not a valid Yjs update') })
   })
 
+  it('[VALID-1] refuses an item that names a later change of its own client as its origin (decodes and merges, but no client can apply it)', () => {
+    // Wire fuzzer, seed 417631688: item 119080341:1 has origin 119080341:8.
+    const update = new Uint8Array(Buffer.from('0102958be4380001010966757a7a2d746578740184958be43808017801958be438010001', 'hex'))
+    expect(() => Y.applyUpdate(new Y.Doc(), update)).toThrow()
+    const check = checkUpdate(update)
+    expect(check).toEqual({ ok: false, message: expect.stringContaining('names 119080341:8, a later change of its own client, as its origin') as string })
+    // An honest client's items do name earlier items of their own client: those still pass.
+    const doc = new Y.Doc()
+    doc.getText('t').insert(0, 'ab')
+    doc.getText('t').insert(1, 'c')
+    doc.getText('t').insert(0, 'd')
+    expect(checkUpdate(Y.encodeStateAsUpdate(doc))).toEqual({ ok: true, empty: false })
+  })
+
   it('[VALID-2] a state vector must read in full', () => {
     const doc = new Y.Doc()
     doc.getMap('m').set('a', 1)
