@@ -13,7 +13,7 @@ beforeAll(async () => {
   project = await createConsumerProject()
 }, 180_000)
 afterAll(() => {
-  if (project && !process.env.ORCHARD_KEEP_CONSUMER) rmSync(project.dir, { recursive: true, force: true })
+  if (project && !process.env.ORCHARD_KEEP_CONSUMER) rmSync(project.dir, { recursive: true, force: true, maxRetries: 5 })
 })
 
 const YJS_WARNING = 'Yjs was already imported'

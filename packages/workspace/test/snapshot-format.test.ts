@@ -96,7 +96,8 @@ describe('reading projects.json', () => {
       viewHash: '',
       localRoots: {},
       localFields: {},
-      quarantine: []
+      quarantine: [],
+      duplicates: []
     })
     const full = { ...section, schemaMajor: 3, encoding: 'yjs-v2', viewHash: 'h', localRoots: {}, localFields: {}, quarantine: [{ id: '' }] }
     expect(parsed(JSON.stringify({ orchard: full })).orchard).toMatchObject({ schemaMajor: 3, encoding: 'yjs-v2', viewHash: 'h', quarantine: [{ id: '' }] })
