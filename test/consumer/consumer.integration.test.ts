@@ -16,6 +16,23 @@ afterAll(() => {
   if (project && !process.env.ORCHARD_KEEP_CONSUMER) rmSync(project.dir, { recursive: true, force: true, maxRetries: 5 })
 })
 
+/** Resolves once no process of group `pgid` is left; polls, bounded by `timeoutMs`. */
+async function groupGone(pgid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      process.kill(-pgid, 0)
+    } catch {
+      return
+    }
+    if (Date.now() > deadline) {
+      process.kill(-pgid, 'SIGKILL')
+      throw new Error(`processes of group ${pgid} were still running ${timeoutMs} ms after SIGTERM: the installed relay does not exit on SIGTERM`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
 const YJS_WARNING = 'Yjs was already imported'
 
 describe('an app that installs the tarballs', () => {
@@ -140,6 +157,9 @@ describe('an app that installs the tarballs', () => {
     } finally {
       process.kill(-(child.pid as number), 'SIGTERM')
       await exited
+      // npx exits before the relay it started has closed its database (the WAL checkpoint
+      // deletes files in the project); wait for the whole group, or afterAll's removal races it.
+      await groupGone(child.pid as number, 15_000)
     }
     expect(stderr).toBe('')
   }, 60_000)
