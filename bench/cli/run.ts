@@ -1,6 +1,8 @@
 /**
  * The `orchard` command's own costs (issue 12 goals): relay idle RSS (<= 60 MiB), start to
- * listening (<= 300 ms) and `orchard invite` (<= 500 ms), each the median of --runs.
+ * listening (<= 300 ms) and `orchard invite` (<= 500 ms), each the median of --runs; then
+ * idle RSS beside the peers (idle-rss.ts: the y-websocket server, Hocuspocus 3 and 4, the
+ * relay on in-memory storage and bare Node), with ratios to the best peer.
  *
  *   pnpm bench:cli                                   # the compiled CLI (run `pnpm build` first)
  *   pnpm bench:cli --label tsx --cli "node --conditions=@orchard/source --import tsx packages/cli/src/bin.ts"
@@ -21,6 +23,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { median, table } from '../stats.js'
+import { idleRssBesidePeers, PEERS } from './idle-rss.js'
 
 const { values } = parseArgs({
   options: {
@@ -86,5 +89,15 @@ console.log(
   table(
     ['', 'start to listening (ms)', 'CPU to listening (ms)', 'idle RSS (MiB)', 'of which anonymous (MiB)', 'orchard invite (ms)'],
     [[values.label as string, row((s) => s.startMs), row((s) => s.startCpuMs), row((s) => s.rssMiB), row((s) => s.anonMiB), row((s) => s.inviteMs)]]
+  )
+)
+
+const idle = await idleRssBesidePeers({ command: command as string, prefix, cwd: values.cwd as string }, runs, env)
+const bestPeer = Math.min(...PEERS.map((name) => idle.get(name)?.rss ?? Number.POSITIVE_INFINITY))
+console.log(`\nidle RSS beside the peers (5 s idle, no client), median of ${runs}; ratio to the best peer (${bestPeer.toFixed(1)} MiB)`)
+console.log(
+  table(
+    ['target', 'RSS (MiB)', 'anonymous (MiB)', 'file-backed (MiB)', 'threads', 'ratio'],
+    [...idle].map(([name, sample]) => [name === 'orchard' ? `orchard (${values.label})` : name, sample.rss.toFixed(1), sample.anon.toFixed(1), sample.file.toFixed(1), sample.threads, `${(sample.rss / bestPeer).toFixed(2)}x`])
   )
 )
