@@ -6,7 +6,7 @@
  * Run: npx -y pnpm@10.34.8 example:plain-yjs
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -17,8 +17,10 @@ import * as Y from 'yjs'
 import { WorkspaceSession } from '@orchard/client'
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
-const relayCli = fileURLToPath(new URL('../packages/cli/src/bin.ts', import.meta.url))
-/** Every wait is bounded: a step, the relay's start (node + tsx), the whole run. */
+// The `orchard` command as built (what `pnpm orchard` and `pnpm start` run; `pnpm install`
+// builds it): the relay is a program of its own, started on plain Node.
+const relayBin = fileURLToPath(new URL('../packages/cli/dist/bin.mjs', import.meta.url))
+/** Every wait is bounded: a step, the relay's start, the whole run. */
 const STEP_TIMEOUT_MS = 10_000
 const BOOT_TIMEOUT_MS = 15_000
 const WHOLE_RUN_TIMEOUT_MS = 25_000
@@ -81,7 +83,8 @@ function projectNames(doc: Y.Doc): string[] {
 }
 
 function startRelay(dataFile: string): Promise<{ child: ChildProcess; info: RelayInfo; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', relayCli, 'relay', '--json', '--demo', '--host', '127.0.0.1', '--port', '0', '--data', dataFile], {
+  if (!existsSync(relayBin)) return Promise.reject(new Error(`the orchard command is not built (${relayBin}): run \`npx -y pnpm@10.34.8 build\` first`))
+  const child = spawn(process.execPath, [relayBin, 'relay', '--json', '--demo', '--host', '127.0.0.1', '--port', '0', '--data', dataFile], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe']
   })

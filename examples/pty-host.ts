@@ -5,7 +5,7 @@
  * Run: npx -y pnpm@10.34.8 example:pty-host
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,7 +24,11 @@ interface RelayInfo {
   viewerInvite: string
 }
 
-const relay = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', 'packages/cli/src/bin.ts', 'relay', '--json', '--demo', '--port', '0', '--data', join(dir, 'relay.db')], {
+// The `orchard` command as built (what `pnpm orchard` and `pnpm start` run; `pnpm install`
+// builds it): the relay is a program of its own, started on plain Node.
+const relayBin = join(root, 'packages/cli/dist/bin.mjs')
+if (!existsSync(relayBin)) throw new Error(`the orchard command is not built (${relayBin}): run \`npx -y pnpm@10.34.8 build\` first`)
+const relay = spawn(process.execPath, [relayBin, 'relay', '--json', '--demo', '--port', '0', '--data', join(dir, 'relay.db')], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit']
 })

@@ -1,8 +1,12 @@
-// Test helper: runs an example as a user would, in its own node process, and collects what it printed.
+/**
+ * Test helper: runs an example as a user would, in its own node process, and collects what it
+ * printed. The example itself is TypeScript, so it runs under tsx; the packages it imports
+ * resolve to their build (builtEnv drops the @orchard/source condition; the build is never
+ * stale: scripts/built-packages.ts), so tsx transforms only the example's own file, and the
+ * processes it starts (the built `orchard` command, its instances) run the same way.
+ */
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-
-const root = fileURLToPath(new URL('..', import.meta.url))
+import { builtEnv, repoRoot as root } from '../scripts/built-packages.js'
 
 export interface ExampleRun {
   code: number | null
@@ -14,7 +18,7 @@ export interface ExampleRun {
 /** Runs `file` (relative to the repo root); killed with SIGKILL after `timeoutMs`. */
 export function runExample(file: string, timeoutMs: number): Promise<ExampleRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env: builtEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))

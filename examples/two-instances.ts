@@ -15,7 +15,7 @@
  * ORCHARD_DEBUG=1 also shows what the relay and the instances log (their stderr).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -25,9 +25,11 @@ import { canonicalJson, type Project } from '@orchard/workspace'
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 const thisFile = fileURLToPath(import.meta.url)
-const relayCli = fileURLToPath(new URL('../packages/cli/src/bin.ts', import.meta.url))
+// The `orchard` command as built (what `pnpm orchard` and `pnpm start` run; `pnpm install`
+// builds it): the relay is a program of its own, started on plain Node.
+const relayBin = fileURLToPath(new URL('../packages/cli/dist/bin.mjs', import.meta.url))
 
-/** Every wait is bounded: a step, a process's start (node + tsx) and its first answer, the whole run. */
+/** Every wait is bounded: a step, a process's start and its first answer, the whole run. */
 const STEP_TIMEOUT_MS = 10_000
 const BOOT_TIMEOUT_MS = 15_000
 const WHOLE_RUN_TIMEOUT_MS = 25_000
@@ -272,7 +274,8 @@ class Instance {
     readonly name: string,
     readonly file: string
   ) {
-    this.child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', thisFile, 'instance', name], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] })
+    // The instance runs as this file was run (the same Node flags: tsx's loader, the conditions).
+    this.child = spawn(process.execPath, [...process.execArgv, thisFile, 'instance', name], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] })
     children.push(this.child)
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString()
@@ -321,7 +324,8 @@ class Instance {
 }
 
 function startRelay(dataFile: string): Promise<{ child: ChildProcess; info: RelayInfo; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', relayCli, 'relay', '--json', '--demo', '--host', '127.0.0.1', '--port', '0', '--data', dataFile], {
+  if (!existsSync(relayBin)) return Promise.reject(new Error(`the orchard command is not built (${relayBin}): run \`npx -y pnpm@10.34.8 build\` first`))
+  const child = spawn(process.execPath, [relayBin, 'relay', '--json', '--demo', '--host', '127.0.0.1', '--port', '0', '--data', dataFile], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe']
   })

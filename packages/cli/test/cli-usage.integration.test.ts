@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { builtEnv } from './harness/built-cli.js'
+import { builtEnv } from '../../../scripts/built-packages.js'
 import { BIN, orchard, startRelay } from './harness/cli-process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'orchard-cli-usage-'))

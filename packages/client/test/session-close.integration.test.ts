@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { builtEnv, repoRoot } from '../../../scripts/built-packages.js'
 import { startRelayChild, type RelayChild } from './harness/relay.js'
 
 let relay: RelayChild
@@ -16,11 +17,11 @@ afterAll(() => relay.close())
 
 describe('SESSION-6 (real relay, child process)', () => {
   it('[SESSION-6] a process that opened a session on a real relay and closed it exits by itself (killed at 20 s otherwise)', async () => {
-    const script = fileURLToPath(new URL('./fixtures/open-and-close.ts', import.meta.url))
+    const script = fileURLToPath(new URL('./fixtures/open-and-close.mjs', import.meta.url))
     // execFile rejects if the child is still running at the timeout (it is then killed).
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, relay.url], {
-      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-      env: { ...process.env, ORCHARD_CREDENTIAL: relay.ownerCredential },
+    const { stdout } = await promisify(execFile)(process.execPath, [script, relay.url], {
+      cwd: repoRoot,
+      env: builtEnv({ ORCHARD_CREDENTIAL: relay.ownerCredential }),
       timeout: 20_000
     })
     expect(stdout).toBe('closed disconnected\n')

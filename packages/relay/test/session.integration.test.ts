@@ -12,6 +12,7 @@ import { SessionError, WorkspaceSession } from '@orchard/client'
 import { formatInvite, parseInvite } from '@orchard/protocol'
 import { tempDir } from '@orchard/workspace/testing'
 import { eventually, startTestRelay, type TestRelay } from '@orchard/relay/testing'
+import { builtEnv, repoRoot } from '../../../scripts/built-packages.js'
 
 const cleanups: Array<() => void | Promise<void>> = []
 afterEach(async () => {
@@ -91,11 +92,11 @@ describe('WorkspaceSession', () => {
 describe('closing', () => {
   it('[SESSION-6] close() releases every timer and socket, so the process exits by itself', async () => {
     const { relay } = await relayAndOwner()
-    const script = fileURLToPath(new URL('./fixtures/open-and-close.ts', import.meta.url))
+    const script = fileURLToPath(new URL('./fixtures/open-and-close.mjs', import.meta.url))
     const started = Date.now()
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, relay.url], {
-      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-      env: { ...process.env, ORCHARD_CREDENTIAL: relay.ownerCredential },
+    const { stdout } = await promisify(execFile)(process.execPath, [script, relay.url], {
+      cwd: repoRoot,
+      env: builtEnv({ ORCHARD_CREDENTIAL: relay.ownerCredential }),
       timeout: 20_000
     })
     expect(stdout).toContain('closed')
@@ -114,10 +115,11 @@ describe('closing', () => {
       })
     })
     const unreachable = formatInvite({ ...invite, relay: `ws://127.0.0.1:${port}` })
-    const script = fileURLToPath(new URL('./fixtures/join-fails.ts', import.meta.url))
+    const script = fileURLToPath(new URL('./fixtures/join-fails.mjs', import.meta.url))
     // A process that does not exit by itself is killed at the timeout, and execFile rejects.
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, 'unused', altered, unreachable], {
-      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+    const { stdout } = await promisify(execFile)(process.execPath, [script, 'unused', altered, unreachable], {
+      cwd: repoRoot,
+      env: builtEnv(),
       timeout: 20_000
     })
     expect(stdout).toBe('altered: invite-unknown\nunreachable: timeout\n')

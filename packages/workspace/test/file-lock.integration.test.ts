@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PearStore } from '@orchard/workspace'
 import { recordingLogger, tempDir } from '@orchard/workspace/testing'
+import { builtEnv, repoRoot } from '../../../scripts/built-packages.js'
 
 const sample = readFileSync(new URL('./fixtures/pear-projects.sample.json', import.meta.url), 'utf8')
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url))
 const cleanups: Array<() => void | Promise<void>> = []
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
@@ -34,7 +34,8 @@ interface Child {
 
 function child(fixture: string, args: string[]): Child {
   const script = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url))
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot })
+  // Plain Node on the built @orchard/workspace (rebuilt before the tests when a source is newer).
+  const proc = spawn(process.execPath, [script, ...args], { cwd: repoRoot, env: builtEnv() })
   cleanups.push(() => void proc.kill('SIGKILL'))
   const seen = new Set<string>()
   const waiters = new Map<string, () => void>()
@@ -67,8 +68,8 @@ function child(fixture: string, args: string[]): Child {
 describe('projects.json lock across processes', () => {
   it('[FILE-4] two processes saving one file keep each other\'s edits', async () => {
     const file = setup(sample)
-    const a = child('save-child.ts', [file, 'a', 'pear-app', '25'])
-    const b = child('save-child.ts', [file, 'b', 'pear-app', '25'])
+    const a = child('save-child.mjs', [file, 'a', 'pear-app', '25'])
+    const b = child('save-child.mjs', [file, 'b', 'pear-app', '25'])
     await Promise.all([a.line('done'), b.line('done')])
     expect(await a.exited).toBe(0)
     expect(await b.exited).toBe(0)
@@ -97,7 +98,7 @@ describe('projects.json lock across processes', () => {
 
   it('[FILE-4] a live process\'s lock is waited for, never taken, even long past the stale time', async () => {
     const file = setup(sample)
-    const holder = child('lock-holder.ts', [file, '2000'])
+    const holder = child('lock-holder.mjs', [file, '2000'])
     await holder.line('locked')
     const store = new PearStore({ file, logger: recordingLogger(), saveDelayMs: 1, lockStaleMs: 2_000 })
     cleanups.push(() => store.close())

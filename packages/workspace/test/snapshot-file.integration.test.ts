@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { PearStore, ReadOnlyWorkspaceError, parseSnapshot, viewHash } from '@orchard/workspace'
 import { recordingLogger, tempDir } from '@orchard/workspace/testing'
+import { builtEnv, repoRoot } from '../../../scripts/built-packages.js'
 
 const sample = readFileSync(new URL('./fixtures/pear-projects.sample.json', import.meta.url), 'utf8')
 const cleanups: Array<() => void | Promise<void>> = []
@@ -283,8 +284,9 @@ describe('exiting without flush', () => {
     const { file } = setup()
     const { execFileSync } = await import('node:child_process')
     const { fileURLToPath } = await import('node:url')
-    const script = fileURLToPath(new URL('./fixtures/exit-without-flush.ts', import.meta.url))
-    execFileSync(process.execPath, ['--import', 'tsx', script, file], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), timeout: 20_000 })
+    const script = fileURLToPath(new URL('./fixtures/exit-without-flush.mjs', import.meta.url))
+    // Plain Node on the built @orchard/workspace (rebuilt before the tests when a source is newer).
+    execFileSync(process.execPath, [script, file], { cwd: repoRoot, env: builtEnv(), timeout: 20_000 })
     expect(JSON.parse(readFileSync(file, 'utf8')).projects.map((project: { name: string }) => project.name)).toEqual(['Saved on exit'])
   }, 30_000)
 })

@@ -1,11 +1,11 @@
 /**
  * The real `orchard` command as a child process, as users run it (plain Node on its build,
- * dist/bin.mjs, rebuilt before the tests when its sources changed: ./built-cli.ts): one-shot
+ * dist/bin.mjs, rebuilt before the tests when its sources changed: scripts/built-packages.ts): one-shot
  * runs, and a relay started with --json whose one JSON line is read back.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import type { RelayJsonLine } from '../../src/commands/relay.js'
-import { builtEnv, CLI_BIN, repoRoot } from './built-cli.js'
+import { builtEnv, CLI_BIN, repoRoot } from '../../../../scripts/built-packages.js'
 
 export { repoRoot }
 export const BIN = CLI_BIN

@@ -1,17 +1,16 @@
 /**
  * A real relay for the client's own integration tests: the relay CLI as a child process on a
  * loopback port 0 with its SQLite file in a temp dir. The client does not import the relay
- * (dependencies point the other way); it only talks to it, as an app would.
+ * (dependencies point the other way); it only talks to it, as an app would. The relay runs
+ * built, on plain Node, as operators run it (scripts/built-packages.ts: rebuilt before the
+ * tests whenever a source is newer than the build); under tsx each start cost about a second
+ * of CPU more.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-
-const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
-// The `orchard` command's own package, from its sources (as the relay's test harness runs it).
-const cli = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url))
+import { builtEnv, CLI_BIN, repoRoot } from '../../../../scripts/built-packages.js'
 
 export interface RelayChild {
   /** ws://127.0.0.1:<port> */
@@ -23,8 +22,9 @@ export interface RelayChild {
 
 export function startRelayChild(timeoutMs = 20_000): Promise<RelayChild> {
   const dir = mkdtempSync(join(tmpdir(), 'orchard-client-relay-'))
-  const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', cli, 'relay', '--json', '--port', '0', '--data', join(dir, 'relay.db')], {
+  const child = spawn(process.execPath, [CLI_BIN, 'relay', '--json', '--port', '0', '--data', join(dir, 'relay.db')], {
     cwd: repoRoot,
+    env: builtEnv(),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

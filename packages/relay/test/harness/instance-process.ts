@@ -1,9 +1,14 @@
-/** Drives fixtures/instance-child.ts: one Orchard instance per process. */
+/**
+ * Drives fixtures/instance-child.mjs: one Orchard instance per process, on plain Node and the
+ * built @orchard/client (scripts/built-packages.ts: rebuilt before the tests whenever a source
+ * is newer than the build), as an app embedding the library runs it. Under tsx on the sources
+ * each start cost about half a second of CPU more, five at once in the races.
+ */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { builtEnv, repoRoot } from '../../../../scripts/built-packages.js'
 
-const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
-const script = fileURLToPath(new URL('../fixtures/instance-child.ts', import.meta.url))
+const script = fileURLToPath(new URL('../fixtures/instance-child.mjs', import.meta.url))
 
 export interface InstanceProcess {
   child: ChildProcess
@@ -13,9 +18,9 @@ export interface InstanceProcess {
 
 export function startInstance(relayUrl: string, instanceId: string, credential: string): Promise<InstanceProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, relayUrl, instanceId], {
+    const child = spawn(process.execPath, [script, relayUrl, instanceId], {
       cwd: repoRoot,
-      env: { ...process.env, ORCHARD_CREDENTIAL: credential },
+      env: builtEnv({ ORCHARD_CREDENTIAL: credential }),
       stdio: ['pipe', 'pipe', 'pipe']
     })
     let buffer = ''

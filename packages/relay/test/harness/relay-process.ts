@@ -1,13 +1,11 @@
 /**
  * The real `orchard relay` CLI as a child process: started with --json, read back its one
- * JSON line, and stopped gracefully (SIGTERM) or killed (SIGKILL).
+ * JSON line, and stopped gracefully (SIGTERM) or killed (SIGKILL). It runs built, on plain
+ * Node, as operators run it (scripts/built-packages.ts: rebuilt before the tests whenever a
+ * source is newer than the build); under tsx each start cost about a second of CPU more.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-
-const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
-// The CLI is its own package now (@orchard/cli); the relay's tests still start it as a process.
-const cli = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url))
+import { builtEnv, CLI_BIN, repoRoot } from '../../../../scripts/built-packages.js'
 
 export interface RelayInfo {
   workspaceId: string
@@ -30,8 +28,9 @@ export interface RelayProcess {
 
 export function startRelayProcess(args: string[], timeoutMs = 20_000): Promise<RelayProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@orchard/source', '--import', 'tsx', cli, 'relay', '--json', '--port', '0', ...args], {
+    const child = spawn(process.execPath, [CLI_BIN, 'relay', '--json', '--port', '0', ...args], {
       cwd: repoRoot,
+      env: builtEnv(),
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let stdout = ''

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { repoRoot } from '../../../cli/test/harness/built-cli.js'
+import { repoRoot } from '../../../../scripts/built-packages.js'
 
 type StorageModule = typeof import('../../src/storage/index.js')
 

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 // The CLI is its own package (@orchard/cli); it runs built, as operators run it (rebuilt
 // before the tests whenever a source is newer than the build).
-import { builtEnv, CLI_BIN, repoRoot } from '../../../cli/test/harness/built-cli.js'
+import { builtEnv, CLI_BIN, repoRoot } from '../../../../scripts/built-packages.js'
 
 export interface RelayExit {
   code: number | null

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { tempDir } from '@orchard/workspace/testing'
 import { APPLICATION_ID, SCHEMA_VERSION, SqliteStorage, StorageError, type Durability } from '../../src/storage/index.js'
 import { runDocStorageContract, runRecordStorageContract } from '../../src/storage/contract/index.js'
+import { builtEnv, repoRoot } from '../../../../scripts/built-packages.js'
 
 const { dir: root, cleanup } = tempDir('orchard-sqlite-')
 afterAll(cleanup)
@@ -211,8 +212,8 @@ describe('SqliteStorage', () => {
   })
 })
 
-const child = fileURLToPath(new URL('./fixtures/append-until-killed.ts', import.meta.url))
-const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url))
+// Plain Node on the relay's build (rebuilt before the tests when a source is newer).
+const child = fileURLToPath(new URL('./fixtures/append-until-killed.mjs', import.meta.url))
 const seed = Number(process.env.ORCHARD_SEED ?? 20260611)
 /**
  * Kill rounds on one file, alternating full and normal durability: the default run keeps
@@ -228,7 +229,7 @@ const KILL_ROUNDS = process.env.ORCHARD_EXTENSIVE === '1' ? 12 : 2
  */
 function runAndKill(path: string, round: number, durability: Durability, killAfter: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, path, String(round), durability], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = spawn(process.execPath, [child, path, String(round), durability], { cwd: repoRoot, env: builtEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     let durable = 0
     let buffer = ''
     let stderr = ''
