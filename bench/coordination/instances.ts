@@ -1,5 +1,5 @@
 // Orchard instances in a child process, driven over stdin/stdout with one JSON object per
-// line (like packages/relay/test/fixtures/instance-child.ts, but K sessions per process).
+// line (like packages/relay/test/fixtures/instance-child.mjs, but K sessions per process).
 //   env ORCHARD_RELAY_URL, ORCHARD_CREDENTIALS (comma-separated: one session per entry; an
 //   entry may repeat), ORCHARD_PREFIX (instance ids are <prefix>-<i>)
 // Commands: {id, cmd: 'spawn', i, projectId, name, onExisting} | {id, cmd: 'counts'} |
