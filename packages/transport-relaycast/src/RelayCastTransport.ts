@@ -6,7 +6,7 @@
  * that needs the host (presence, claims, spawns, terminals) waits for it to come back.
  */
 import { randomBytes } from 'node:crypto'
-import type { Transport, TransportFactory } from '@orchard/client'
+import { CloseLatch, type Transport, type TransportFactory } from '@orchard/client'
 import { FrameKind, decodeFrame, encodeFrame, peekKind, rpcErrorFrame, type Frame, type WelcomeFrame } from '@orchard/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -66,8 +66,7 @@ export class RelayCastTransport implements Transport {
   mode: Mode = 'opening'
   private readonly openListeners: Array<() => void> = []
   private readonly messageListeners: Array<(data: Uint8Array) => void> = []
-  private readonly closeListeners: Array<(code: number, reason: string) => void> = []
-  private closedWith: { code: number; reason: string } | null = null
+  private readonly closing = new CloseLatch()
   private readonly timers = new Set<NodeJS.Timeout>()
   private silenceTimer: NodeJS.Timeout | null = null
   private lastSentAt = Date.now()
@@ -108,8 +107,7 @@ export class RelayCastTransport implements Transport {
   }
 
   onClose(listener: (code: number, reason: string) => void): void {
-    this.closeListeners.push(listener)
-    if (this.closedWith) listener(this.closedWith.code, this.closedWith.reason)
+    this.closing.listen(listener)
   }
 
   private async begin(): Promise<void> {
@@ -144,7 +142,7 @@ export class RelayCastTransport implements Transport {
     this.memory.hostEpoch = Math.max(known ?? 0, epoch)
     if (known !== null && epoch > known && this.mode === 'host') return this.finish(1012, 'The host instance restarted; reconnecting.')
     for (const entry of entries) {
-      if (this.closedWith) return
+      if (this.closing.closed) return
       if (entry.kind === EntryKind.roster) {
         this.memory.roster = readRoster(entry.payload)
         continue
@@ -279,13 +277,12 @@ export class RelayCastTransport implements Transport {
   }
 
   private finish(code: number, reason: string): void {
-    if (this.closedWith) return
+    if (this.closing.closed) return
     this.mode = 'closed'
-    this.closedWith = { code, reason }
     for (const timer of this.timers) clearTimeout(timer)
     if (this.silenceTimer) clearTimeout(this.silenceTimer)
     this.unsubscribe()
-    for (const listener of this.closeListeners) listener(code, reason)
+    this.closing.close(code, reason)
   }
 }
 

@@ -3,6 +3,7 @@
  * other is what a relay core accepts. Delivery is asynchronous (a microtask), or held
  * until flush() in manual mode, so a test can choose order, drops and disconnects.
  */
+import { CloseLatch, type CloseOutcome } from '../CloseLatch.js'
 import type { Transport } from '../transport.js'
 
 type Listener<A extends unknown[]> = (...args: A) => void
@@ -11,12 +12,16 @@ export class MemoryEnd implements Transport {
   peer!: MemoryEnd
   private readonly openListeners: Array<Listener<[]>> = []
   private readonly messageListeners: Array<Listener<[Uint8Array]>> = []
-  private readonly closeListeners: Array<Listener<[number, string]>> = []
-  closedWith: { code: number; reason: string } | null = null
+  private readonly closing = new CloseLatch()
   /** Bytes sent by this end not yet delivered (what a socket would report as buffered). */
   bufferedAmount = 0
 
   constructor(private readonly pair: MemoryPair) {}
+
+  /** How this end was closed, or null while it is open. */
+  get closedWith(): CloseOutcome | null {
+    return this.closing.closed
+  }
 
   send(data: Uint8Array): void {
     if (this.closedWith) return
@@ -41,8 +46,7 @@ export class MemoryEnd implements Transport {
   }
 
   onClose(listener: (code: number, reason: string) => void): void {
-    this.closeListeners.push(listener)
-    if (this.closedWith) listener(this.closedWith.code, this.closedWith.reason)
+    this.closing.listen(listener)
   }
 
   /** @internal */
@@ -52,9 +56,7 @@ export class MemoryEnd implements Transport {
 
   /** @internal */
   fireClose(code: number, reason: string): void {
-    if (this.closedWith) return
-    this.closedWith = { code, reason }
-    for (const listener of this.closeListeners) listener(code, reason)
+    this.closing.close(code, reason)
   }
 }
 
