@@ -33,7 +33,7 @@ import { LeaseKeeper, type LeaseLost } from './LeaseKeeper.js'
 import { PresenceView } from './PresenceView.js'
 import { RelayRequestError, type RelayProvider, type StopReason } from './RelayProvider.js'
 import { ControlView } from './session/ControlView.js'
-import { MemberSeat } from './session/MemberSeat.js'
+import { MemberSeat, type SeatIdentity } from './session/MemberSeat.js'
 import { SessionError } from './session/SessionError.js'
 import { sessionProvider } from './session/session-provider.js'
 import { TerminalStream } from './terminal/TerminalStream.js'
@@ -44,11 +44,7 @@ import { webSocketTransport } from './WebSocketTransport.js'
 export const MEMBER_KEY = 'orchardMember'
 export const INSTANCE_KEY = 'orchardInstanceId'
 
-export interface StoredMember {
-  workspaceId: string
-  memberId: string
-  name: string
-  role: MemberRole
+export interface StoredMember extends SeatIdentity {
   relayUrl: string
 }
 
