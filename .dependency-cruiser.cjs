@@ -63,6 +63,13 @@ module.exports = {
       to: { path: '^packages/relay/src/connection/(OrchardConnection|YwsConnection|connection-port)\\.ts$' }
     },
     {
+      name: 'client-session-parts-below-sessions',
+      comment: 'What WorkspaceSession and BrowserSession share (packages/client/src/session/) never imports either session or either entry: both build on it, and the browser entry bundles it.',
+      severity: 'error',
+      from: { path: '^packages/client/src/session/', pathNot: notTests },
+      to: { path: ['^packages/client/src/(WorkspaceSession|WebSocketTransport|BrokerHost|index|browser)\\.ts$', '^packages/client/src/browser/'] }
+    },
+    {
       name: 'src-not-into-tests',
       comment: 'Shipped code never imports test files or test harnesses.',
       severity: 'error',

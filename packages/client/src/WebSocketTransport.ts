@@ -1,16 +1,16 @@
 /** The default transport: a WebSocket to the relay's /orchard endpoint (node: the `ws` package). */
 import WebSocket from 'ws'
+import { CloseLatch } from './CloseLatch.js'
 import { orchardEndpoint, type Transport, type TransportFactory } from './transport.js'
 
 export class WebSocketTransport implements Transport {
   private readonly ws: WebSocket
-  private closeListener: ((code: number, reason: string) => void) | null = null
-  private closedWith: { code: number; reason: string } | null = null
+  private readonly closing = new CloseLatch()
 
   constructor(url: string) {
     this.ws = new WebSocket(url, { perMessageDeflate: false })
     this.ws.binaryType = 'nodebuffer'
-    this.ws.on('close', (code, reason) => this.finish(code, reason.toString()))
+    this.ws.on('close', (code, reason) => this.closing.close(code, reason.toString()))
     // 'error' always precedes 'close' in ws; the close carries the outcome.
     this.ws.on('error', () => undefined)
   }
@@ -33,14 +33,7 @@ export class WebSocketTransport implements Transport {
   }
 
   onClose(listener: (code: number, reason: string) => void): void {
-    this.closeListener = listener
-    if (this.closedWith) listener(this.closedWith.code, this.closedWith.reason)
-  }
-
-  private finish(code: number, reason: string): void {
-    if (this.closedWith) return
-    this.closedWith = { code, reason }
-    this.closeListener?.(code, reason)
+    this.closing.listen(listener)
   }
 }
 

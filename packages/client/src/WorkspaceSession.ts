@@ -7,8 +7,6 @@
 import { hostname } from 'node:os'
 import {
   FrameKind,
-  REFUSALS,
-  can,
   parseCredential,
   parseInvite,
   type ActivityEntry,
@@ -20,21 +18,24 @@ import {
 import { existsSync, readFileSync } from 'node:fs'
 import {
   PearStore,
-  WriteRefusedError,
   normalizeRelayWorkspace,
   parseSnapshot,
   type PearStoreOptions,
   type WorkspaceModel
 } from '@orchard/workspace'
 import { ObservableV2 } from 'lib0/observable'
-import { Awareness } from 'y-protocols/awareness'
+import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { HostBinding, type BrokerHost } from './BrokerHost.js'
 import { InputAcks } from './InputAcks.js'
 import { NotHolderError } from './input-errors.js'
 import { LeaseKeeper, type LeaseLost } from './LeaseKeeper.js'
 import { PresenceView } from './PresenceView.js'
-import { RelayProvider, RelayRequestError, type StopReason } from './RelayProvider.js'
+import { RelayRequestError, type RelayProvider, type StopReason } from './RelayProvider.js'
+import { ControlView } from './session/ControlView.js'
+import { MemberSeat, type SeatIdentity } from './session/MemberSeat.js'
+import { SessionError } from './session/SessionError.js'
+import { sessionProvider } from './session/session-provider.js'
 import { TerminalStream } from './terminal/TerminalStream.js'
 import type { TransportFactory } from './transport.js'
 import { webSocketTransport } from './WebSocketTransport.js'
@@ -43,11 +44,7 @@ import { webSocketTransport } from './WebSocketTransport.js'
 export const MEMBER_KEY = 'orchardMember'
 export const INSTANCE_KEY = 'orchardInstanceId'
 
-export interface StoredMember {
-  workspaceId: string
-  memberId: string
-  name: string
-  role: MemberRole
+export interface StoredMember extends SeatIdentity {
   relayUrl: string
 }
 
@@ -68,17 +65,7 @@ export interface SessionOptions {
   store?: Omit<PearStoreOptions, 'file' | 'doc'>
 }
 
-/** Joining or opening failed; `message` is what to show the user. */
-export class SessionError extends Error {
-  override readonly name = 'SessionError'
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly closeCode?: number
-  ) {
-    super(message)
-  }
-}
+export { SessionError }
 
 export type WorkspaceSessionEvents = {
   role: (role: MemberRole) => void
@@ -99,7 +86,8 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
   readonly leases: LeaseKeeper
   readonly presence: PresenceView
   private readonly inputs: InputAcks
-  private member: StoredMember
+  private readonly member: MemberSeat<StoredMember>
+  private readonly control: ControlView
   private hostBinding: HostBinding | null = null
 
   private constructor(
@@ -109,35 +97,25 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
     private readonly transport?: SessionOptions['transport']
   ) {
     super()
-    this.member = member
     this.controlDoc = provider.docs.control as Y.Doc
     this.awareness = provider.awareness as Awareness
+    this.member = new MemberSeat(provider, member, (seat) => store.setLocalValue(MEMBER_KEY, seat))
+    this.member.on('role', (role) => this.emit('role', [role]))
     // ROLE-3: refuse locally what the relay would refuse, with the same message.
-    store.model.setWriteGuard(() => {
-      if (!can(this.member.role, 'doc.write')) throw new WriteRefusedError(REFUSALS['doc.write'], 'read-only')
-    })
-    provider.on('welcome', (welcome) => this.adopt(welcome))
-    provider.on('event', (event) => {
-      if (event.type === 'role-changed' && typeof event.role === 'string') this.setRole(event.role as MemberRole)
-    })
+    store.model.setWriteGuard(() => this.member.refuseUnless('doc.write', 'read-only'))
     provider.on('stopped', (reason) => this.emit('stopped', [reason]))
     this.inputs = new InputAcks(provider)
     this.leases = new LeaseKeeper(provider)
     this.leases.on('lost', (lost) => this.emit('lease-lost', [lost]))
     this.presence = new PresenceView(this.awareness, () => ({
-      memberId: this.member.memberId,
-      name: this.member.name,
+      memberId: this.member.value.memberId,
+      name: this.member.value.name,
       role: this.member.role,
       instanceId: provider.instanceId,
       label: provider.label
     }))
-    // ACTIVITY-2: new feed entries become events (the array only ever grows at its end).
-    const activity = this.controlDoc.getArray<ActivityEntry>('activity')
-    activity.observe((event) => {
-      for (const delta of event.changes.delta) {
-        if (delta.insert) for (const entry of delta.insert as ActivityEntry[]) this.emit('activity', [entry])
-      }
-    })
+    this.control = new ControlView(this.controlDoc)
+    this.control.on('activity', (entry) => this.emit('activity', [entry]))
     this.controlDoc.getMap<AgentRecord>('agents').observe(() => this.emit('agents', [this.agents()]))
   }
 
@@ -212,11 +190,11 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
   }
 
   get workspaceId(): string {
-    return this.member.workspaceId
+    return this.member.value.workspaceId
   }
 
   get memberId(): string {
-    return this.member.memberId
+    return this.member.value.memberId
   }
 
   get role(): MemberRole {
@@ -270,11 +248,11 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
 
   /** Every agent the relay knows, newest first. */
   agents(): AgentRecord[] {
-    return [...this.controlDoc.getMap<AgentRecord>('agents').values()].sort((a, b) => b.createdAt - a.createdAt)
+    return this.control.agents()
   }
 
   agent(agentId: string): AgentRecord | undefined {
-    return this.controlDoc.getMap<AgentRecord>('agents').get(agentId)
+    return this.control.agent(agentId)
   }
 
   /**
@@ -283,21 +261,21 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
    * name gets the next free one unless `onExisting: 'reuse'`.
    */
   async spawn(projectId: string, name: string, options: { options?: unknown; key?: string; onExisting?: 'suffix' | 'reuse' } = {}): Promise<AgentRecord> {
-    this.refuseUnless('agent.spawn')
+    this.member.refuseUnless('agent.spawn')
     const { agent } = await this.provider.request<{ agent: AgentRecord }>('agent.spawn', { projectId, name, ...options })
     return agent
   }
 
   /** STOP-n: stops an agent; stopping a stopped agent succeeds. */
   async stop(agentId: string): Promise<AgentRecord> {
-    this.refuseUnless('agent.stop')
+    this.member.refuseUnless('agent.stop')
     const { agent } = await this.provider.request<{ agent: AgentRecord }>('agent.stop', { agentId })
     return agent
   }
 
   /** LEASE-n: asks for input ownership; kept renewed until released, lost or closed. */
   async claim(agentId: string, options: { takeover?: boolean } = {}): Promise<LeaseRecord> {
-    this.refuseUnless(options.takeover ? 'agent.takeover' : 'agent.claim')
+    this.member.refuseUnless(options.takeover ? 'agent.takeover' : 'agent.claim')
     return this.leases.claim(agentId, options.takeover ?? false)
   }
 
@@ -307,7 +285,7 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
 
   /** The lease the relay says is in force for an agent (anyone's), if any. */
   leaseOf(agentId: string): LeaseRecord | undefined {
-    return this.controlDoc.getMap<LeaseRecord>('leases').get(agentId)
+    return this.control.leaseOf(agentId)
   }
 
   /**
@@ -341,14 +319,10 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
   }
 
   private heldLease(agentId: string): LeaseRecord {
-    this.refuseUnless('terminal.input')
+    this.member.refuseUnless('terminal.input')
     const lease = this.leases.get(agentId)
     if (!lease) throw new NotHolderError('You do not hold this agent\'s terminal; claim it before typing.')
     return lease
-  }
-
-  private refuseUnless(action: Parameters<typeof can>[1]): void {
-    if (!can(this.member.role, action)) throw new WriteRefusedError(REFUSALS[action], 'forbidden')
   }
 
   async close(): Promise<void> {
@@ -356,6 +330,8 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
     this.leases.destroyAll()
     this.inputs.destroy()
     this.presence.destroy()
+    this.control.destroy()
+    this.member.destroy()
     this.provider.destroy()
     // Awareness keeps a timer alive; a closed session must let the process exit.
     this.awareness.destroy()
@@ -364,28 +340,14 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
     super.destroy()
   }
 
-  private adopt(welcome: WelcomeFields): void {
-    this.member = { ...this.member, workspaceId: welcome.workspaceId, memberId: welcome.memberId, name: welcome.memberName }
-    this.setRole(welcome.role)
-  }
-
-  private setRole(role: MemberRole): void {
-    const changed = role !== this.member.role
-    this.member = { ...this.member, role }
-    this.store.setLocalValue(MEMBER_KEY, this.member)
-    if (changed) this.emit('role', [role])
-  }
-
   private static provider(doc: Y.Doc, credential: string, relayUrl: string, instanceId: string, options: SessionOptions & { previousCredential?: string }, name?: string): RelayProvider {
-    return new RelayProvider({
+    return sessionProvider(doc, {
       transport: options.transport ?? webSocketTransport(relayUrl),
       credential,
       instanceId,
       label: options.label ?? hostname(),
       ...(name ? { name } : {}),
-      ...(options.previousCredential ? { previousCredential: options.previousCredential } : {}),
-      docs: { workspace: doc, control: new Y.Doc({ guid: `${doc.guid}/control` }) },
-      awareness: new Awareness(doc)
+      ...(options.previousCredential ? { previousCredential: options.previousCredential } : {})
     })
   }
 
@@ -424,7 +386,7 @@ export class WorkspaceSession extends ObservableV2<WorkspaceSessionEvents> {
       }
       const onStopped = (reason: StopReason) => {
         cleanup()
-        reject(new SessionError(reason.message, reason.reason || 'refused', reason.code))
+        reject(SessionError.refused(reason))
       }
       const cleanup = () => {
         clearTimeout(timer)

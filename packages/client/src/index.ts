@@ -1,4 +1,8 @@
 export type { Transport, TransportFactory } from './transport.js'
+// Every transport tells its end once (TRANSPORT-3); transports in other packages share the latch.
+export { CloseLatch } from './CloseLatch.js'
+export { BaseTransport } from './BaseTransport.js'
+export type { CloseListener, CloseOutcome } from './CloseLatch.js'
 export { WebSocketTransport, webSocketTransport } from './WebSocketTransport.js'
 // An in-process transport pair: a relay hosted in the same process (RelayCastHost's own
 // sessions) connects to it without a socket. Also re-exported from ./testing.

@@ -42,13 +42,7 @@ export class InboundStreams {
     state.held.set(envelope.seq, envelope)
     this.drain(sender, state)
     if (state.held.size > (this.options.maxHeld ?? 512)) this.skipGap(sender, state)
-    else if (state.held.size > 0 && !state.timer) {
-      state.timer = setTimeout(() => {
-        state.timer = null
-        this.skipGap(sender, state)
-      }, this.options.gapTimeoutMs)
-      state.timer.unref?.()
-    }
+    else this.awaitGap(sender, state)
   }
 
   /**
@@ -83,13 +77,17 @@ export class InboundStreams {
     state.next = lowest
     state.pieces = []
     this.drain(sender, state)
-    if (state.held.size > 0 && !state.timer) {
-      state.timer = setTimeout(() => {
-        state.timer = null
-        this.skipGap(sender, state)
-      }, this.options.gapTimeoutMs)
-      state.timer.unref?.()
-    }
+    this.awaitGap(sender, state)
+  }
+
+  /** Envelopes held behind a gap wait at most gapTimeoutMs for it to fill, then it is skipped. */
+  private awaitGap(sender: string, state: StreamState): void {
+    if (state.held.size === 0 || state.timer) return
+    state.timer = setTimeout(() => {
+      state.timer = null
+      this.skipGap(sender, state)
+    }, this.options.gapTimeoutMs)
+    state.timer.unref?.()
   }
 
   private drain(sender: string, state: StreamState): void {

@@ -6,7 +6,7 @@
  * that needs the host (presence, claims, spawns, terminals) waits for it to come back.
  */
 import { randomBytes } from 'node:crypto'
-import type { Transport, TransportFactory } from '@orchard/client'
+import { BaseTransport, type TransportFactory } from '@orchard/client'
 import { FrameKind, decodeFrame, encodeFrame, peekKind, rpcErrorFrame, type Frame, type WelcomeFrame } from '@orchard/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -60,14 +60,10 @@ export function relayCastTransport(options: RelayCastTransportOptions): RelayCas
   }) as unknown as RelayCastTransportFactory
 }
 
-export class RelayCastTransport implements Transport {
+export class RelayCastTransport extends BaseTransport {
   /** This connection's id: the host addresses it as `<agent>/<conn>`. */
   readonly conn = randomBytes(6).toString('base64url')
   mode: Mode = 'opening'
-  private readonly openListeners: Array<() => void> = []
-  private readonly messageListeners: Array<(data: Uint8Array) => void> = []
-  private readonly closeListeners: Array<(code: number, reason: string) => void> = []
-  private closedWith: { code: number; reason: string } | null = null
   private readonly timers = new Set<NodeJS.Timeout>()
   private silenceTimer: NodeJS.Timeout | null = null
   private lastSentAt = Date.now()
@@ -79,6 +75,7 @@ export class RelayCastTransport implements Transport {
     private readonly options: RelayCastTransportOptions,
     private readonly memory: HostMemory
   ) {
+    super()
     const onEntries = (sender: string, entries: Entry[], envelope: Envelope) => this.receive(sender, entries, envelope.epoch)
     options.link.on('entries', onEntries)
     this.unsubscribe = () => options.link.off('entries', onEntries)
@@ -99,19 +96,6 @@ export class RelayCastTransport implements Transport {
     this.finish(code, reason)
   }
 
-  onOpen(listener: () => void): void {
-    this.openListeners.push(listener)
-  }
-
-  onMessage(listener: (data: Uint8Array) => void): void {
-    this.messageListeners.push(listener)
-  }
-
-  onClose(listener: (code: number, reason: string) => void): void {
-    this.closeListeners.push(listener)
-    if (this.closedWith) listener(this.closedWith.code, this.closedWith.reason)
-  }
-
   private async begin(): Promise<void> {
     try {
       await this.options.link.start()
@@ -126,7 +110,7 @@ export class RelayCastTransport implements Transport {
       // RC-11: no host; the doc can still merge with the other instances.
       if ((this.options.peerFallback ?? true) && this.memory.welcome) {
         this.mode = 'peer'
-        for (const listener of this.openListeners) listener()
+        this.opened()
       } else this.finish(1013, `The host instance (${this.options.host}) did not answer on RelayCast; trying again later.`)
     })
   }
@@ -144,7 +128,7 @@ export class RelayCastTransport implements Transport {
     this.memory.hostEpoch = Math.max(known ?? 0, epoch)
     if (known !== null && epoch > known && this.mode === 'host') return this.finish(1012, 'The host instance restarted; reconnecting.')
     for (const entry of entries) {
-      if (this.closedWith) return
+      if (this.closing.closed) return
       if (entry.kind === EntryKind.roster) {
         this.memory.roster = readRoster(entry.payload)
         continue
@@ -158,7 +142,7 @@ export class RelayCastTransport implements Transport {
         this.mode = 'host'
         if (entry.payload.byteLength > 0) this.options.link.startChannelAt(sender, epoch, decoding.readVarUint(decoding.createDecoder(entry.payload)))
         this.keepalive()
-        for (const listener of this.openListeners) listener()
+        this.opened()
       } else if (entry.kind === EntryKind.close) {
         const { code, reason } = readClose(entry.payload)
         this.finish(code, reason)
@@ -240,10 +224,6 @@ export class RelayCastTransport implements Transport {
     this.deliver(entry.payload)
   }
 
-  private deliver(data: Uint8Array): void {
-    for (const listener of this.messageListeners) listener(data)
-  }
-
   private post(entry: Entry, onCommit?: (weight: number) => void): void {
     this.lastSentAt = Date.now()
     try {
@@ -279,13 +259,12 @@ export class RelayCastTransport implements Transport {
   }
 
   private finish(code: number, reason: string): void {
-    if (this.closedWith) return
+    if (this.closing.closed) return
     this.mode = 'closed'
-    this.closedWith = { code, reason }
     for (const timer of this.timers) clearTimeout(timer)
     if (this.silenceTimer) clearTimeout(this.silenceTimer)
     this.unsubscribe()
-    for (const listener of this.closeListeners) listener(code, reason)
+    this.closing.close(code, reason)
   }
 }
 

@@ -5,30 +5,24 @@
  * workspace lives in memory and comes from the relay on every load; the seat (credential,
  * instance id) lives in a SeatStore (localStorage in the observer).
  */
-import { FrameKind, REFUSALS, can, parseCredential, parseInvite, type ActivityEntry, type AgentRecord, type ControlInstance, type ControlMember, type LeaseRecord, type MemberRole, type WelcomeFields } from '@orchard/protocol'
+import { FrameKind, parseCredential, parseInvite, type ActivityEntry, type AgentRecord, type ControlInstance, type ControlMember, type LeaseRecord, type MemberRole, type WelcomeFields } from '@orchard/protocol'
 import { WorkspaceModel, WriteRefusedError } from '@orchard/workspace/browser'
 import { ObservableV2 } from 'lib0/observable'
-import { Awareness } from 'y-protocols/awareness'
+import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { LeaseKeeper, type LeaseLost } from '../LeaseKeeper.js'
 import { PresenceView } from '../PresenceView.js'
-import { RelayProvider, type ProviderStatus, type StopReason } from '../RelayProvider.js'
+import type { ProviderStatus, RelayProvider, StopReason } from '../RelayProvider.js'
+import { ControlView } from '../session/ControlView.js'
+import { MemberSeat } from '../session/MemberSeat.js'
+import { SessionError } from '../session/SessionError.js'
+import { sessionProvider } from '../session/session-provider.js'
 import { TerminalStream } from '../terminal/TerminalStream.js'
 import type { TransportFactory } from '../transport.js'
 import { browserWebSocketTransport } from './BrowserWebSocketTransport.js'
 import type { BrowserSeat, SeatStore } from './SeatStore.js'
 
-/** Joining or opening failed; `message` is what to show the user, `code` says which case. */
-export class SessionError extends Error {
-  override readonly name = 'SessionError'
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly closeCode?: number
-  ) {
-    super(message)
-  }
-}
+export { SessionError }
 
 export interface BrowserSessionOptions {
   seats: SeatStore
@@ -61,10 +55,12 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
   /** Why the relay stopped this session for good (a 44xx close), in words; null while it has not. */
   stopReason: StopReason | null = null
   private closingWords: string | null = null
+  private readonly seat: MemberSeat<BrowserSeat>
+  private readonly control: ControlView
 
   private constructor(
     readonly provider: RelayProvider,
-    private seat: BrowserSeat,
+    seat: BrowserSeat,
     private readonly seats: SeatStore
   ) {
     super()
@@ -73,12 +69,12 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
     this.controlDoc = provider.docs.control as Y.Doc
     this.awareness = provider.awareness as Awareness
     // ROLE-3 in the browser too: refuse locally what the relay would refuse, in its words.
-    this.model.setWriteGuard(() => this.refuseUnless('doc.write'))
+    this.model.setWriteGuard(() => this.seat.refuseUnless('doc.write'))
     this.leases = new LeaseKeeper(provider)
     this.leases.on('lost', (lost) => this.emit('lease-lost', [lost]))
     this.presence = new PresenceView(this.awareness, () => ({
-      memberId: this.seat.memberId,
-      name: this.seat.name,
+      memberId: this.seat.value.memberId,
+      name: this.seat.value.name,
       role: this.seat.role,
       instanceId: provider.instanceId,
       label: provider.label
@@ -97,17 +93,17 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
     provider.on('welcome', () => {
       this.closingWords = null
     })
-    provider.on('welcome', (welcome) => this.adopt(welcome))
+    // A seat the page left (leave(), or another tab joined elsewhere) is not written back.
+    this.seat = new MemberSeat(provider, seat, (current) => {
+      if (seats.load()?.credential === current.credential) seats.save(current)
+    })
+    this.seat.on('role', (role) => this.emit('role', [role]))
     provider.on('event', (event) => {
-      if (event.type === 'role-changed' && typeof event.role === 'string') this.setRole(event.role as MemberRole)
       if (event.type === 'removed' && typeof event.message === 'string') this.closingWords = event.message
     })
     this.controlDoc.on('update', () => this.emit('control', []))
-    this.controlDoc.getArray<ActivityEntry>('activity').observe((event) => {
-      for (const delta of event.changes.delta) {
-        if (delta.insert) for (const entry of delta.insert as ActivityEntry[]) this.emit('activity', [entry])
-      }
-    })
+    this.control = new ControlView(this.controlDoc)
+    this.control.on('activity', (entry) => this.emit('activity', [entry]))
   }
 
   /** BROWSER-1: redeems an invite once; the credential it earns is kept in `seats`. */
@@ -147,11 +143,11 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
   }
 
   get memberName(): string {
-    return this.seat.name
+    return this.seat.value.name
   }
 
   get memberId(): string {
-    return this.seat.memberId
+    return this.seat.value.memberId
   }
 
   get instanceId(): string {
@@ -168,31 +164,31 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
   }
 
   members(): Map<string, ControlMember> {
-    return new Map(this.controlDoc.getMap<ControlMember>('members').entries())
+    return this.control.members()
   }
 
   /** Instances connected now, by instance id. */
   instances(): Map<string, ControlInstance> {
-    return new Map(this.controlDoc.getMap<ControlInstance>('instances').entries())
+    return this.control.instances()
   }
 
   /** Every agent the relay knows, newest first. */
   agents(): AgentRecord[] {
-    return [...this.controlDoc.getMap<AgentRecord>('agents').values()].sort((a, b) => b.createdAt - a.createdAt)
+    return this.control.agents()
   }
 
   leaseOf(agentId: string): LeaseRecord | undefined {
-    return this.controlDoc.getMap<LeaseRecord>('leases').get(agentId)
+    return this.control.leaseOf(agentId)
   }
 
   /** The activity feed, oldest first. */
   activity(): ActivityEntry[] {
-    return this.controlDoc.getArray<ActivityEntry>('activity').toArray()
+    return this.control.activity()
   }
 
   /** LEASE-n from a browser: an editor asks for input ownership (renewed until released). */
   claim(agentId: string, options: { takeover?: boolean } = {}): Promise<LeaseRecord> {
-    this.refuseUnless(options.takeover ? 'agent.takeover' : 'agent.claim')
+    this.seat.refuseUnless(options.takeover ? 'agent.takeover' : 'agent.claim')
     return this.leases.claim(agentId, options.takeover ?? false)
   }
 
@@ -202,7 +198,7 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
 
   /** INPUT-1: keystrokes with this instance's epoch; refused here, unsent, without a lease. */
   sendInput(agentId: string, data: Uint8Array | string): void {
-    this.refuseUnless('terminal.input')
+    this.seat.refuseUnless('terminal.input')
     const lease = this.leases.get(agentId)
     if (!lease) throw new WriteRefusedError('You do not hold this agent\'s terminal; claim it before typing.', 'forbidden')
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data
@@ -223,6 +219,8 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
   close(): void {
     this.leases.destroyAll()
     this.presence.destroy()
+    this.control.destroy()
+    this.seat.destroy()
     this.provider.destroy()
     this.awareness.destroy()
     this.model.destroy()
@@ -230,33 +228,14 @@ export class BrowserSession extends ObservableV2<BrowserSessionEvents> {
     super.destroy()
   }
 
-  private refuseUnless(action: Parameters<typeof can>[1]): void {
-    if (!can(this.seat.role, action)) throw new WriteRefusedError(REFUSALS[action], 'forbidden')
-  }
-
-  private adopt(welcome: WelcomeFields): void {
-    this.seat = { ...this.seat, workspaceId: welcome.workspaceId, memberId: welcome.memberId, name: welcome.memberName }
-    this.setRole(welcome.role)
-  }
-
-  private setRole(role: MemberRole): void {
-    const changed = role !== this.seat.role
-    this.seat = { ...this.seat, role }
-    if (this.seats.load()?.credential === this.seat.credential) this.seats.save(this.seat)
-    if (changed) this.emit('role', [role])
-  }
-
   private static provider(workspaceId: string, credential: string, relayUrl: string, instanceId: string, options: BrowserSessionOptions, name?: string): RelayProvider {
-    const doc = new Y.Doc({ guid: workspaceId })
-    return new RelayProvider({
+    return sessionProvider(new Y.Doc({ guid: workspaceId }), {
       transport: options.transport ?? browserWebSocketTransport(relayUrl),
       credential,
       instanceId,
       label: options.label ?? 'browser',
       ...(name ? { name } : {}),
-      ...(options.backoff ? { backoff: options.backoff } : {}),
-      docs: { workspace: doc, control: new Y.Doc({ guid: `${workspaceId}/control` }) },
-      awareness: new Awareness(doc)
+      ...(options.backoff ? { backoff: options.backoff } : {})
     })
   }
 }
@@ -282,7 +261,7 @@ function welcomed(provider: RelayProvider, timeoutMs: number, relayUrl: string):
     }
     const onStopped = (reason: StopReason) => {
       cleanup()
-      reject(new SessionError(reason.message, reason.reason || 'refused', reason.code))
+      reject(SessionError.refused(reason))
     }
     const onSynced = () => {
       if (!provider.synced || !provider.welcome) return

@@ -2,6 +2,7 @@
  * The client transport over the browser's own WebSocket (no `ws` package). Same contract
  * as WebSocketTransport: one connection attempt, onClose called exactly once.
  */
+import { CloseLatch } from '../CloseLatch.js'
 import { orchardEndpoint, type Transport, type TransportFactory } from '../transport.js'
 
 /** The part of the DOM WebSocket this transport uses (typed here so Node typings suffice). */
@@ -19,15 +20,14 @@ const CONNECTING = 0
 
 export class BrowserWebSocketTransport implements Transport {
   private readonly ws: DomSocket
-  private closeListener: ((code: number, reason: string) => void) | null = null
-  private closedWith: { code: number; reason: string } | null = null
+  private readonly closing = new CloseLatch()
 
   constructor(url: string) {
     const Socket = (globalThis as unknown as { WebSocket?: DomSocketConstructor }).WebSocket
     if (!Socket) throw new Error('This environment has no WebSocket; use the Node entry (@orchard/client) instead.')
     this.ws = new Socket(url)
     this.ws.binaryType = 'arraybuffer'
-    this.ws.addEventListener('close', (event) => this.finish(event.code ?? 1006, event.reason ?? ''))
+    this.ws.addEventListener('close', (event) => this.closing.close(event.code ?? 1006, event.reason ?? ''))
   }
 
   send(data: Uint8Array): void {
@@ -40,7 +40,7 @@ export class BrowserWebSocketTransport implements Transport {
     else this.ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason)
     // The browser's close event can come late (or never, for a socket still connecting):
     // the caller is told now, once.
-    this.finish(1000, reason)
+    this.closing.close(1000, reason)
   }
 
   onOpen(listener: () => void): void {
@@ -54,14 +54,7 @@ export class BrowserWebSocketTransport implements Transport {
   }
 
   onClose(listener: (code: number, reason: string) => void): void {
-    this.closeListener = listener
-    if (this.closedWith) listener(this.closedWith.code, this.closedWith.reason)
-  }
-
-  private finish(code: number, reason: string): void {
-    if (this.closedWith) return
-    this.closedWith = { code, reason }
-    this.closeListener?.(code, reason)
+    this.closing.listen(listener)
   }
 }
 

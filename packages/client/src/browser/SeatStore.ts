@@ -3,15 +3,12 @@
  * the instance id (so a reload is the same instance to the relay and keeps its lease) and
  * what the relay said about the member. Never in a query string or a shared doc.
  */
-import type { MemberRole } from '@orchard/protocol'
+import type { SeatIdentity } from '../session/MemberSeat.js'
 
-export interface BrowserSeat {
+/** Who the member is (workspace, member id, name, role), plus what this browser keeps. */
+export interface BrowserSeat extends SeatIdentity {
   credential: string
   relayUrl: string
-  workspaceId: string
-  memberId: string
-  name: string
-  role: MemberRole
   instanceId: string
 }
 

@@ -3,20 +3,22 @@
  * other is what a relay core accepts. Delivery is asynchronous (a microtask), or held
  * until flush() in manual mode, so a test can choose order, drops and disconnects.
  */
-import type { Transport } from '../transport.js'
+import { BaseTransport } from '../BaseTransport.js'
+import type { CloseOutcome } from '../CloseLatch.js'
 
-type Listener<A extends unknown[]> = (...args: A) => void
-
-export class MemoryEnd implements Transport {
+export class MemoryEnd extends BaseTransport {
   peer!: MemoryEnd
-  private readonly openListeners: Array<Listener<[]>> = []
-  private readonly messageListeners: Array<Listener<[Uint8Array]>> = []
-  private readonly closeListeners: Array<Listener<[number, string]>> = []
-  closedWith: { code: number; reason: string } | null = null
   /** Bytes sent by this end not yet delivered (what a socket would report as buffered). */
   bufferedAmount = 0
 
-  constructor(private readonly pair: MemoryPair) {}
+  constructor(private readonly pair: MemoryPair) {
+    super()
+  }
+
+  /** How this end was closed, or null while it is open. */
+  get closedWith(): CloseOutcome | null {
+    return this.closing.closed
+  }
 
   send(data: Uint8Array): void {
     if (this.closedWith) return
@@ -24,7 +26,7 @@ export class MemoryEnd implements Transport {
     this.bufferedAmount += copy.byteLength
     this.pair.enqueue(() => {
       this.bufferedAmount -= copy.byteLength
-      if (!this.peer.closedWith) for (const listener of this.peer.messageListeners) listener(copy)
+      if (!this.peer.closedWith) this.peer.deliver(copy)
     })
   }
 
@@ -32,29 +34,14 @@ export class MemoryEnd implements Transport {
     this.pair.closeBoth(code, reason)
   }
 
-  onOpen(listener: () => void): void {
-    this.openListeners.push(listener)
-  }
-
-  onMessage(listener: (data: Uint8Array) => void): void {
-    this.messageListeners.push(listener)
-  }
-
-  onClose(listener: (code: number, reason: string) => void): void {
-    this.closeListeners.push(listener)
-    if (this.closedWith) listener(this.closedWith.code, this.closedWith.reason)
-  }
-
   /** @internal */
   fireOpen(): void {
-    for (const listener of this.openListeners) listener()
+    this.opened()
   }
 
   /** @internal */
   fireClose(code: number, reason: string): void {
-    if (this.closedWith) return
-    this.closedWith = { code, reason }
-    for (const listener of this.closeListeners) listener(code, reason)
+    this.closing.close(code, reason)
   }
 }
 

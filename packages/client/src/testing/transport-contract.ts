@@ -1,7 +1,7 @@
 /**
  * The transport contract (TRANSPORT-3): what every client Transport must do for the provider
  * to work over it, checked against a real Orchard relay on the far end. The in-memory pair,
- * the WebSocket transport and RelayCast all run it:
+ * both WebSocket transports (Node's and the browser's) and RelayCast all run it:
  *
  *   runTransportContract(async () => ({ connect, credential, teardown }), 'websocket')
  *
