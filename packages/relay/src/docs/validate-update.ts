@@ -52,6 +52,12 @@ export function checkUpdate(update: Uint8Array, limits: UpdateCheckLimits = DEFA
   let outside = false
   let createsType = false
   for (const struct of structs) {
+    // Yjs stores a client's changes as runs of consecutive clocks; one of length 0 (an empty
+    // string or array, found by the wire fuzzer, seed 423958772) breaks its lookups, so
+    // applying it throws, though decode, merge and diff pass it. No honest client writes one.
+    if (struct.length < 1) {
+      return { ok: false, message: `It holds a change of length 0 (${struct.id.client}:${struct.id.clock}); no client could apply it.` }
+    }
     if (!(struct instanceof Y.Item)) continue
     const content = struct.content
     const future = ownFutureReference(struct)

@@ -136,6 +136,18 @@ describe('pinned fuzz crashes', () => {
     await expectSurvives(session('orchard', 'editor', 'sync-mutated', [encodeFrame({ kind: FrameKind.sync, channel: 'workspace', body: sync(2, update) })]))
   }, 60_000)
 
+  it('[FUZZ-2] an editor\'s mutated update holding a change of length 0 is refused; a fresh client still opens the workspace', async () => {
+    // Wire fuzzer, seed 423958772, session 158 frame 24: the relay stored it (it decodes,
+    // merges and re-encodes) and every fresh client's Y.applyUpdate then threw
+    // "Cannot read properties of undefined (reading 'id')" on the stored doc.
+    // On a fresh relay: a doc whose stored updates get merged with it can hide it (the merge
+    // drops the empty change), so alone it is served as stored, as in the fuzz run.
+    await current?.close()
+    current = null
+    const frame = fromHex('010209776f726b7370616365025a0102d3a6d088060028010466757a7a0129017e08010466757a7a00017503750377035446227b31be6d4f1c9800bd7e760104565b20557b6a9d77fe0405f3277602067c4a296d6258770005452f3253547bc621ab334d74c4b400')
+    await expectSurvives(session('orchard', 'editor', 'sync-mutated', [frame]))
+  }, 60_000)
+
   it('[FUZZ-2] an owner\'s mutated update whose item names a later change of its own client as its origin is refused; a fresh client still opens the workspace', async () => {
     // Wire fuzzer, seed 417631688, session 48 frame 164: the relay stored it (it decodes,
     // merges and re-encodes) and every fresh client's Y.applyUpdate then threw

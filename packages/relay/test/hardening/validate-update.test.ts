@@ -67,6 +67,17 @@ describe('checkUpdate', () => {
     expect(checkUpdate(Y.encodeStateAsUpdate(doc))).toEqual({ ok: true, empty: false })
   })
 
+  it('[VALID-1] refuses a change of length 0 (it decodes, merges and re-encodes, but a client applying it throws)', () => {
+    // Wire fuzzer, seed 423958772, session 158 frame 24: an array item holding no values.
+    const fuzzed = new Uint8Array(Buffer.from('0102d3a6d088060028010466757a7a0129017e08010466757a7a00017503750377035446227b31be6d4f1c9800bd7e760104565b20557b6a9d77fe0405f3277602067c4a296d6258770005452f3253547bc621ab334d74c4b400', 'hex'))
+    // And by hand: text 'a' then an empty string at the next clock, from client 7.
+    const emptyString = new Uint8Array(Buffer.from('01020700040101740161040101740000', 'hex'))
+    for (const update of [fuzzed, emptyString]) {
+      expect(() => Y.applyUpdate(new Y.Doc(), update)).toThrow()
+      expect(checkUpdate(update)).toEqual({ ok: false, message: expect.stringMatching(/^It holds a change of length 0 \(\d+:1\); no client could apply it\.$/) as string })
+    }
+  })
+
   it('[VALID-2] a state vector must read in full', () => {
     const doc = new Y.Doc()
     doc.getMap('m').set('a', 1)
