@@ -199,6 +199,34 @@ describe('OrchardConnection: credentials and invites (AUTH-n, IDENT-1, LIMIT-8)'
     expect(joined).toContainEqual(expect.objectContaining({ actor: null, memberId: ada, memberName: 'Ada', role: 'editor' }))
   })
 
+  it('[AUTH-1] an invite HELLO with neither name nor label joins as Guest', async () => {
+    const { core, workspaceId, owner } = await relay()
+    const { token } = await core.auth.createInvite(workspaceId, { role: 'viewer', createdBy: owner.id, relayUrl: 'ws://x' })
+    const { s } = await open(core, { credential: token, instanceId: 'anon' })
+    expect(s.of(FrameKind.welcome)[0]).toMatchObject({ memberName: 'Guest', role: 'viewer' })
+  })
+
+  it('[AUTH-1] only an invite joins: a member connecting again with its credential adds no member-joined entry', async () => {
+    const { core, workspaceId, owner } = await relay()
+    const { token } = await core.auth.createInvite(workspaceId, { role: 'editor', createdBy: owner.id, relayUrl: 'ws://x' })
+    const joined = await open(core, { credential: token, name: 'Ada', instanceId: 'ada-1' })
+    const credential = joined.s.of(FrameKind.welcome)[0]?.credential as string
+    const room = await core.room(workspaceId)
+    const joins = () => room.control.activity.toArray().filter((entry) => entry.type === 'member-joined')
+    expect(joins()).toHaveLength(1)
+    const again = await open(core, { credential, instanceId: 'ada-2' })
+    expect(again.s.of(FrameKind.welcome)[0]).toMatchObject({ memberName: 'Ada', role: 'editor' })
+    expect(joins()).toHaveLength(1)
+  })
+
+  it('[PRESENCE-1] an instance that gives no label has an empty one, in its identity and in the control doc', async () => {
+    const { core, credential, workspaceId } = await relay()
+    const { conn } = await open(core, { credential, instanceId: 'plain' })
+    expect(conn.identity.label).toBe('')
+    const room = await core.room(workspaceId)
+    expect(room.control.instances.get('plain')).toMatchObject({ label: '' })
+  })
+
   it('[IDENT-1] another member\'s instance id is refused forbidden 4403 instance-taken', async () => {
     const { core, workspaceId, credential } = await relay()
     await open(core, { credential, instanceId: 'shared' })
@@ -434,7 +462,11 @@ describe('OrchardConnection: budgets, roles and closing (LIMIT-3, LIMIT-6, ROLE-
     for (let offset = 0; offset < 3 && !other.s.closedWith; offset++) {
       other.conn.receive(encodeFrame({ kind: FrameKind.termOutput, channel: 'agent-x', generation: 1, offset, data: new Uint8Array([1]) }))
     }
-    expect(refusal(other.s)).toMatchObject({ code: 'rate-limited', closed: { code: CloseCode.rateLimited, reason: 'rate-limited' } })
+    expect(refusal(other.s)).toMatchObject({
+      code: 'rate-limited',
+      message: 'Too many frames or bytes per second from this connection. Slow down and reconnect later.',
+      closed: { code: CloseCode.rateLimited, reason: 'rate-limited' }
+    })
   })
 
   it('[LIMIT-6] a socket too far behind reading is told rate-limited and closed 1013 slow-reader; bytes out are counted while it keeps up', async () => {
@@ -482,6 +514,16 @@ describe('OrchardConnection: budgets, roles and closing (LIMIT-3, LIMIT-6, ROLE-
     expect(reader.s.closedWith).toBeNull()
   })
 
+  it('[LIMIT-6] only the step-1 answer itself escapes the send cap: once it is sent, other frames to a socket past the cap close it slow-reader', async () => {
+    const { core, credential } = await relay({ limits: { sendPauseBytes: 1_000, maxSendBufferBytes: 2_000 } })
+    const { s, conn } = await open(core, { credential })
+    conn.receive(encodeFrame(syncFrame('workspace', encodeSyncMessage(SYNC_STEP1, Y.encodeStateVector(new Y.Doc())))))
+    expect(s.of(FrameKind.sync)).toHaveLength(2) // the answer: step 2, then the relay's step 1
+    s.bufferedAmount = 5_000
+    conn.sendFrame({ kind: FrameKind.event, channel: '', event: { type: 'x' } })
+    expect(refusal(s)).toMatchObject({ code: 'rate-limited', closed: { code: CloseCode.tryAgain, reason: 'slow-reader' } })
+  })
+
   it('[ROLE-2] a role change applies at once: the identity, and a role-changed event', async () => {
     const { core, credential } = await relay()
     const { s, conn } = await open(core, { credential })
@@ -512,5 +554,61 @@ describe('OrchardConnection: budgets, roles and closing (LIMIT-3, LIMIT-6, ROLE-
     const unauth = socket()
     ;(core.acceptOrchard(unauth) as OrchardConnection).closed()
     expect(disconnects).toHaveLength(1)
+  })
+})
+
+describe('OrchardConnection: after the close (LEAK-3)', () => {
+  it('[LEAK-3] a closed connection is finished: the socket is told to close once, and a frame that still arrives is neither counted nor handled', async () => {
+    const { core, credential } = await relay()
+    const { s, conn } = await open(core, { credential })
+    const handled: string[] = []
+    core.rpc.handle = async (_context, method) => {
+      handled.push(method)
+      return null
+    }
+    const closes: Array<[number, string]> = []
+    const record = s.close
+    s.close = (code, reason) => {
+      closes.push([code, reason])
+      record(code, reason)
+    }
+    conn.close(1000, 'bye')
+    conn.close(4000, 'again')
+    expect(closes).toEqual([[1000, 'bye']])
+    const bytesIn = core.metrics.bytesIn
+    conn.receive(encodeFrame(rpcRequestFrame(1, 'after.close', {})))
+    expect(handled).toEqual([])
+    expect(core.metrics.bytesIn).toBe(bytesIn)
+  })
+
+  it('[LEAK-3] closing leaves none of the connection\'s timers behind: the HELLO timeout, a paused read, a sync answer waiting for room', async () => {
+    const { core, credential } = await relay({ limits: { framesPerSecond: 1, sendPauseBytes: 1_000 } })
+    // Another connection keeps the room loaded, so closing ours starts no unload timer.
+    await open(core, { credential, instanceId: 'stays' })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
+    const silent = socket()
+    const quiet = core.acceptOrchard(silent)
+    expect(vi.getTimerCount()).toBe(1) // the HELLO timeout
+    quiet.closed()
+    expect(vi.getTimerCount()).toBe(0)
+
+    const resumes: number[] = []
+    const s = Object.assign(socket(), { pause: () => {}, resume: () => resumes.push(1) })
+    const conn = core.acceptOrchard(s) as OrchardConnection
+    conn.receive(hello({ credential, instanceId: 'busy' }))
+    await turnsUntil(() => s.of(FrameKind.welcome).length > 0)
+    expect(vi.getTimerCount()).toBe(0)
+    // Over the frame budget (a burst of 2, HELLO was one): reading pauses until it refills.
+    for (let i = 0; i < 3; i++) conn.receive(encodeFrame({ kind: FrameKind.ack, channel: 'workspace', seq: i }))
+    expect(conn.inbound.paused).toBe(true)
+    // Backed up: the step-1 answer waits for room.
+    s.bufferedAmount = 5_000
+    conn.receive(encodeFrame(syncFrame('workspace', encodeSyncMessage(SYNC_STEP1, Y.encodeStateVector(new Y.Doc())))))
+    expect(conn.outbound.deferred).toBe(1)
+    expect(vi.getTimerCount()).toBe(2)
+    conn.close(1000, 'bye')
+    expect(vi.getTimerCount()).toBe(0)
+    vi.advanceTimersByTime(10_000)
+    expect(resumes).toEqual([])
   })
 })

@@ -159,6 +159,16 @@ describe('TerminalChannel: output and resume (TERM-1)', () => {
     expect(v.seen()).toEqual(['out 1/0:first run', 'out 2/0:second', 'out 2/6: run'])
     expect(snapshotCalls).toBe(0)
   })
+
+  it('[TERM-1] only 0/0 means "from the oldest byte": a resume point in no generation (0/n) is not in the ring, so it gets a gap and the screen', async () => {
+    open()
+    channel.output(1, 0, text('hello'))
+    snapshots = [{ generation: 1, offset: 5, cols: 80, rows: 24, data: 'S5' }]
+    const v = viewer()
+    channel.subscribe(v, 0, 3)
+    await settle()
+    expect(v.seen()).toEqual(['gap 1 0-5 80x24 "S5"'])
+  })
 })
 
 describe('TerminalChannel: gaps and snapshots (TERM-2, TERM-4)', () => {
@@ -290,6 +300,21 @@ describe('TerminalChannel: gaps and snapshots (TERM-2, TERM-4)', () => {
       expect(v.seen()).toEqual(['gap 1 2-10 80x24 ""', 'error host-offline', 'out 1/10:abcde'])
       channel.close()
     }
+  })
+
+  it('[TERM-4] a snapshot goes only to the viewers waiting for it: a live viewer alongside gets no gap', async () => {
+    open({ ringBytes: 10 })
+    const live = viewer()
+    channel.subscribe(live, 0, 0)
+    channel.output(1, 0, text('0123456789'))
+    channel.output(1, 10, text('abcde'))
+    snapshots = [{ generation: 1, offset: 15, cols: 80, rows: 24, data: 'S15' }]
+    const late = viewer()
+    channel.subscribe(late, 1, 2)
+    await settle()
+    expect(late.seen()).toEqual(['gap 1 2-15 80x24 "S15"'])
+    expect(live.seen()).toEqual(['out 1/0:0123456789', 'out 1/10:abcde'])
+    expect(channel.gaps).toBe(1)
   })
 })
 
@@ -438,6 +463,106 @@ describe('TerminalChannel: slow viewers (TERM-3)', () => {
     expect(v.seen()).toHaveLength(4)
     channel.output(1, 251, text('j'))
     expect(v.seen()).toHaveLength(4)
+  })
+
+  it('[TERM-3] a lagging viewer gets nothing from new output, even once its socket is below the mark, until the poll finds it drained to a quarter', () => {
+    open()
+    const v = viewer()
+    channel.subscribe(v, 0, 0)
+    v.stalled = true
+    for (let i = 0; i < 4; i++) channel.output(1, i * 40, text(String(i).repeat(40)))
+    expect(v.seen()).toHaveLength(3) // lagging at 120
+    v.stalled = false
+    v.bufferedAmount = HIGH_WATER / 2
+    channel.output(1, 160, text('4'.repeat(40)))
+    expect(v.seen()).toHaveLength(3)
+    vi.advanceTimersByTime(20) // still more than a quarter queued
+    expect(v.seen()).toHaveLength(3)
+    v.bufferedAmount = HIGH_WATER / 4
+    vi.advanceTimersByTime(20)
+    expect(v.seen().slice(3)).toEqual([`out 1/120:${'3'.repeat(40)}`, `out 1/160:${'4'.repeat(40)}`])
+  })
+
+  it('[TERM-3] the poll keeps going while any viewer lags: one still backed up and one that resumed and backed up again are both counted', () => {
+    open()
+    const [a, b] = [viewer(), viewer()]
+    channel.subscribe(a, 0, 0)
+    channel.subscribe(b, 0, 0)
+    a.stalled = true
+    b.stalled = true
+    for (let i = 0; i < 9; i++) channel.output(1, i * 40, text('y'.repeat(40)))
+    expect([a.seen().length, b.seen().length]).toEqual([3, 3])
+    // a stays backed up; b drains once, takes three more chunks and backs up again.
+    b.drain()
+    vi.advanceTimersByTime(20)
+    expect([a.seen().length, b.seen().length]).toEqual([3, 6])
+    expect(vi.getTimerCount()).toBe(1)
+    for (const v of [a, b]) {
+      v.drain()
+      v.stalled = false
+    }
+    vi.advanceTimersByTime(20)
+    expect([a.seen().length, b.seen().length]).toEqual([9, 9])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('[TERM-3] the poll stops once no viewer lags, even while a live viewer\'s socket holds more than a quarter of the mark', () => {
+    open()
+    const [slow, busy] = [viewer(), viewer()]
+    channel.subscribe(slow, 0, 0)
+    channel.subscribe(busy, 0, 0)
+    slow.stalled = true
+    for (let i = 0; i < 4; i++) channel.output(1, i * 40, text('p'.repeat(40)))
+    busy.bufferedAmount = HIGH_WATER / 2 // queued, but under the mark: live
+    expect(vi.getTimerCount()).toBe(1)
+    slow.drain()
+    slow.stalled = false
+    vi.advanceTimersByTime(20)
+    expect(slow.seen()).toHaveLength(4)
+    expect(vi.getTimerCount()).toBe(0)
+    channel.output(1, 160, text('q'))
+    expect(busy.seen()).toHaveLength(5)
+  })
+
+  it('[TERM-3] only a held-back viewer is resumed by an ACK: one waiting for the first output keeps waiting, with no snapshot asked for', async () => {
+    open()
+    const v = viewer()
+    channel.subscribe(v, 1, 3)
+    channel.ack(v, 0)
+    await settle()
+    expect(snapshotCalls).toBe(0)
+    expect(v.seen()).toEqual([])
+    channel.output(1, 0, text('0123456789'))
+    expect(v.seen()).toEqual(['out 1/3:3456789'])
+  })
+
+  it('[TERM-3] a resubscribe settles what was sent before it: in flight counts from the new resume point', () => {
+    open()
+    const v = viewer()
+    channel.subscribe(v, 0, 0)
+    channel.ack(v, 0)
+    channel.output(1, 0, text('b'.repeat(90)))
+    channel.subscribe(v, 1, 90) // 90 were in flight; the reconnect says it has them
+    channel.output(1, 90, text('c'.repeat(90)))
+    channel.output(1, 180, text('!')) // 90 in flight since the resubscribe: sent
+    expect(v.seen()).toEqual(['out 1/0:' + 'b'.repeat(90), 'out 1/90:' + 'c'.repeat(90), 'out 1/180:!'])
+    channel.output(1, 181, text('e'.repeat(10))) // 91 in flight: sent, now 101
+    channel.output(1, 191, text('f')) // over the mark: held
+    expect(v.seen()).toHaveLength(4)
+  })
+
+  it('[TERM-3] a viewer that never acknowledges is held only by its socket, also after a gap', async () => {
+    open({ ringBytes: 10 })
+    channel.output(1, 0, text('x'.repeat(140)))
+    channel.output(1, 140, text('abcdefghij'))
+    snapshots = [{ generation: 1, offset: 150, cols: 80, rows: 24, data: 'S' }]
+    const v = viewer()
+    channel.subscribe(v, 0, 0)
+    await settle()
+    expect(v.seen()).toEqual(['gap 1 0-150 80x24 "S"'])
+    for (let i = 0; i < 4; i++) channel.output(1, 150 + i * 50, text('k'.repeat(50)))
+    expect(v.seen()).toHaveLength(5)
+    expect(vi.getTimerCount()).toBe(0)
   })
 })
 
