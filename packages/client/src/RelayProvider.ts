@@ -109,6 +109,8 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
   private attempt = 0
   private reconnectTimer: NodeJS.Timeout | null = null
   private shouldConnect = false
+  /** Set by destroy(), never cleared: a destroyed provider opens nothing again (PROVIDER-7). */
+  private destroyed = false
   private lastError: RelayErrorInfo | null = null
   private readonly sent = new Map<string, number>()
   private readonly acked = new Map<string, number>()
@@ -182,8 +184,13 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     return this.acked.get(channel) ?? 0
   }
 
+  /**
+   * Opens the connection (at once) and keeps it open. A no-op after a 44xx stop (PROVIDER-2)
+   * and after destroy() (PROVIDER-7): like y-websocket's, it never throws, since apps call it
+   * from 'online' and focus handlers that can race their own teardown.
+   */
   connect(): void {
-    if (this.status === 'stopped') return
+    if (this.destroyed || this.status === 'stopped') return
     this.shouldConnect = true
     if (this.transport) return
     this.open()
@@ -202,7 +209,9 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     if (this.status !== 'stopped') this.setStatus('disconnected')
   }
 
+  /** Final (PROVIDER-7): closes the connection, cancels a retry, lets go of the docs and presence. */
   override destroy(): void {
+    this.destroyed = true
     this.disconnect()
     for (const cleanup of this.cleanups.splice(0)) cleanup()
     this.rejectPending('destroyed', 'The provider was destroyed.')
@@ -216,6 +225,9 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
 
   /** An RPC to the relay. Rejects with RelayRequestError carrying the relay's code and message. */
   request<T = unknown>(method: string, params: unknown = {}, timeoutMs = this.options.requestTimeoutMs ?? 15_000): Promise<T> {
+    if (this.destroyed) {
+      return Promise.reject(new RelayRequestError('disconnected', `This provider was destroyed, so "${method}" was not sent. Create a new provider to reach the relay.`))
+    }
     if (this.status !== 'connected') {
       return Promise.reject(new RelayRequestError('disconnected', `Not connected to the relay, so "${method}" was not sent. Try again when connected.`))
     }
@@ -482,6 +494,9 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
       return
     }
     this.setStatus('disconnected')
+    // A status listener may have called disconnect() or destroy(): then no retry, and no timer
+    // left behind to hold the process (PROVIDER-7).
+    if (!this.shouldConnect) return
     // PROVIDER-1: full-jitter exponential backoff.
     const initial = this.options.backoff?.initialMs ?? 250
     const max = this.options.backoff?.maxMs ?? 10_000
