@@ -1,0 +1,173 @@
+/**
+ * RelayProvider at its edges, against the scripted relay: frames that come before the
+ * WELCOME, listeners that tear the provider down mid-step, what a join's HELLO carries, and
+ * what a settled request leaves behind. Each test was written for a mutant that survived the
+ * other provider tests (TESTING.md, "Surviving mutants").
+ */
+import { FrameKind, errorFrame, eventFrame } from '@orchard/protocol'
+import * as encoding from 'lib0/encoding'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
+import * as syncProtocol from 'y-protocols/sync'
+import * as Y from 'yjs'
+import { RelayProvider, type RelayErrorInfo, type TransportFactory } from '@orchard/client'
+import { ScriptedRelay } from './harness/scripted-relay.js'
+
+const providers: RelayProvider[] = []
+afterEach(() => {
+  vi.useRealTimers()
+  for (const provider of providers.splice(0)) provider.destroy()
+})
+
+function provider(relay: ScriptedRelay, extra: Partial<ConstructorParameters<typeof RelayProvider>[0]> = {}): RelayProvider {
+  const created = new RelayProvider({
+    transport: relay.transport(),
+    credential: 'orc_m.ws-1.member-1.secret',
+    instanceId: 'inst-a',
+    docs: { workspace: new Y.Doc(), control: new Y.Doc() },
+    backoff: { initialMs: 1, maxMs: 5 },
+    ...extra
+  })
+  providers.push(created)
+  return created
+}
+
+/**
+ * The scripted relay's transports, with whatever the provider's message handler throws caught
+ * and kept: a throw there would otherwise escape into the transport's delivery, not the test.
+ */
+function catching(relay: ScriptedRelay, thrown: unknown[]): TransportFactory {
+  const factory = relay.transport()
+  return () => {
+    const transport = factory()
+    return {
+      send: (data) => transport.send(data),
+      close: (code, reason) => transport.close(code, reason),
+      onOpen: (listener) => transport.onOpen(listener),
+      onClose: (listener) => transport.onClose(listener),
+      onMessage: (listener) =>
+        transport.onMessage((data) => {
+          try {
+            listener(data)
+          } catch (error) {
+            thrown.push(error)
+          }
+        })
+    }
+  }
+}
+
+const step1Of = (doc: Y.Doc): Uint8Array => {
+  const encoder = encoding.createEncoder()
+  syncProtocol.writeSyncStep1(encoder, doc)
+  return encoding.toUint8Array(encoder)
+}
+
+describe('the HELLO of a join', () => {
+  it('[SESSION-1] previousCredential rides on the invite\'s HELLO only: once the WELCOME earned a credential, reconnects send that one and no previous', async () => {
+    const relay = new ScriptedRelay({ credential: 'orc_m.ws-1.member-9.earned' })
+    const a = provider(relay, { credential: 'orc_i.invite-token', name: 'Ben', previousCredential: 'orc_m.ws-1.member-3.old' })
+    await a.whenSynced()
+    expect(relay.last.hello).toMatchObject({ credential: 'orc_i.invite-token', previousCredential: 'orc_m.ws-1.member-3.old' })
+    relay.last.cut()
+    await vi.waitFor(() => expect(relay.connections).toHaveLength(2))
+    await a.whenSynced()
+    expect(relay.last.hello?.credential).toBe('orc_m.ws-1.member-9.earned')
+    expect(relay.last.hello).not.toHaveProperty('previousCredential')
+  })
+
+  it('[SESSION-1] without a previousCredential the HELLO has none', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay, { credential: 'orc_i.invite-token', name: 'Ben' })
+    await a.whenSynced()
+    expect(relay.last.hello).not.toHaveProperty('previousCredential')
+  })
+})
+
+describe('before the WELCOME', () => {
+  it('[PROVIDER-1] a sync step 1 before the WELCOME is not answered and counts nothing; an event does not make up a welcome', async () => {
+    const relay = new ScriptedRelay()
+    relay.answerHello = false
+    const a = provider(relay)
+    const events: unknown[] = []
+    a.on('event', (event) => events.push(event))
+    const connection = relay.last
+    await relay.until(() => connection.received.length === 1, 'the HELLO')
+    connection.send({ kind: FrameKind.sync, channel: 'workspace', body: step1Of(relay.docs.workspace!) })
+    connection.send(eventFrame({ type: 'role-changed', role: 'viewer' }))
+    await vi.waitFor(() => expect(events).toHaveLength(1))
+    expect([a.status, a.welcome, a.sentUpdates()]).toEqual(['connecting', null, 0])
+    expect(connection.received.map((frame) => frame.kind)).toEqual([FrameKind.hello])
+  })
+})
+
+describe('listeners that tear down mid-step', () => {
+  it('[PROVIDER-7] destroy() from a welcome listener: no throw, and nothing more goes out on that connection', async () => {
+    const relay = new ScriptedRelay()
+    const awareness = new Awareness(new Y.Doc())
+    awareness.setLocalStateField('viewing', 'p1')
+    const thrown: unknown[] = []
+    const a = provider(relay, { awareness, transport: catching(relay, thrown) })
+    await new Promise<void>((resolve) =>
+      a.on('welcome', () => {
+        a.destroy()
+        resolve()
+      })
+    )
+    const connection = relay.last
+    await relay.until(() => connection.closed !== null, 'the close')
+    expect(connection.received.map((frame) => frame.kind)).toEqual([FrameKind.hello])
+    expect([thrown, a.status]).toEqual([[], 'disconnected'])
+  })
+})
+
+describe('presence', () => {
+  it('[PROVIDER-5] presence frames reach a provider without an awareness harmlessly; a local state cleared goes out as a removal', async () => {
+    const relay = new ScriptedRelay()
+    const thrown: unknown[] = []
+    const bare = provider(relay, { instanceId: 'bare', transport: catching(relay, thrown) })
+    const awareness = new Awareness(new Y.Doc())
+    awareness.setLocalStateField('viewing', 'p1')
+    const a = provider(relay, { awareness })
+    await Promise.all([bare.whenSynced(), a.whenSynced()])
+    const [bareConnection, aConnection] = relay.connections
+    // The relay forwards a's presence to the bare provider, which has nowhere to put it.
+    await relay.until(() => aConnection!.framesOf(FrameKind.awareness).length === 1, 'a announces itself')
+    bareConnection!.send({ kind: FrameKind.awareness, channel: 'workspace', body: encodeAwarenessUpdate(awareness, [awareness.clientID]) })
+    await bareConnection!.request('ping', {})
+    expect([thrown, bare.status]).toEqual([[], 'connected'])
+    // a leaves: its removal travels (a state of null), so the others drop it at once.
+    awareness.setLocalState(null)
+    await relay.until(() => aConnection!.framesOf(FrameKind.awareness).length === 2, 'the removal')
+    const seen = new Awareness(new Y.Doc())
+    for (const frame of aConnection!.framesOf(FrameKind.awareness)) applyAwarenessUpdate(seen, frame.body, 'relay')
+    expect(seen.getStates().has(awareness.clientID)).toBe(false)
+  })
+})
+
+describe('errors and requests', () => {
+  it('[PROVIDER-2] an ERROR without data is reported without a data key', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay)
+    await a.whenSynced()
+    const errors: RelayErrorInfo[] = []
+    a.on('error', (error) => errors.push(error))
+    relay.last.send(errorFrame('rate-limited', 'Slow down: too many updates.'))
+    await vi.waitFor(() => expect(errors).toHaveLength(1))
+    expect(errors[0]).toStrictEqual({ code: 'rate-limited', message: 'Slow down: too many updates.', channel: '' })
+  })
+
+  it('[PROVIDER-4] a request the relay answered leaves no timer behind (its timeout is cleared), whether it resolved or was refused', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const relay = new ScriptedRelay()
+    relay.methods['member.list'] = () => ({ result: [] })
+    relay.methods['invite.create'] = () => ({ code: 'forbidden', message: 'Only owners invite.' })
+    const a = provider(relay)
+    await vi.waitFor(() => expect(a.status).toBe('connected'))
+    expect(vi.getTimerCount()).toBe(0)
+    await expect(a.request('member.list')).resolves.toEqual([])
+    expect(vi.getTimerCount()).toBe(0)
+    await expect(a.request('invite.create')).rejects.toMatchObject({ code: 'forbidden' })
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
