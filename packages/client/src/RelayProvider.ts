@@ -206,7 +206,8 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     // Detached first: its late close event belongs to no one.
     this.detach()
     transport.close(1000, 'client disconnect')
-    if (this.status !== 'stopped') this.setStatus('disconnected')
+    // Never 'stopped' here: a stop forgets its transport, so we returned above.
+    this.setStatus('disconnected')
   }
 
   /** Final (PROVIDER-7): closes the connection, cancels a retry, lets go of the docs and presence. */
@@ -214,7 +215,6 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     this.destroyed = true
     this.disconnect()
     for (const cleanup of this.cleanups.splice(0)) cleanup()
-    this.rejectPending('destroyed', 'The provider was destroyed.')
     super.destroy()
   }
 
@@ -228,7 +228,9 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     if (this.destroyed) {
       return Promise.reject(new RelayRequestError('disconnected', `This provider was destroyed, so "${method}" was not sent. Create a new provider to reach the relay.`))
     }
-    if (this.status !== 'connected') {
+    // No transport while still 'connected': the connection is closing right now (a presence
+    // listener running during the drop); sent nowhere, the request would wait out its timeout.
+    if (this.status !== 'connected' || !this.transport) {
       return Promise.reject(new RelayRequestError('disconnected', `Not connected to the relay, so "${method}" was not sent. Try again when connected.`))
     }
     const id = this.nextRequestId++
@@ -242,9 +244,9 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     })
   }
 
-  /** Sends any frame (terminal streams use this). Dropped while disconnected. */
+  /** Sends any frame (terminal streams use this). Dropped until the relay has welcomed this connection. */
   sendFrame(frame: Frame): void {
-    if (!this.transport || (this.status !== 'connected' && frame.kind !== FrameKind.hello)) return
+    if (!this.transport || this.status !== 'connected') return
     this.transport.send(encodeFrame(frame))
     if (frame.kind === FrameKind.termInput || frame.kind === FrameKind.termResize) {
       this.inputsSent.set(frame.channel, this.sentInputs(frame.channel) + 1)
@@ -439,7 +441,8 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
       this.queued.clear()
       if (this.status !== 'connected') return // they travel in the next sync's step 2
       for (const [queuedChannel, updates] of queued) {
-        const merged = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates)
+        // A lone update comes back from mergeUpdates as is.
+        const merged = Y.mergeUpdates(updates)
         this.sendSync(queuedChannel, (encoder) => syncProtocol.writeUpdate(encoder, merged))
       }
     })
@@ -487,7 +490,7 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     this.detach()
     if (!isRetryableClose(code)) {
       // PROVIDER-2: 44xx means retrying cannot help; say why and stop.
-      this.stopReason = { code, reason, message: this.lastError?.message ?? reason ?? `closed with ${code}` }
+      this.stopReason = { code, reason, message: this.lastError?.message ?? (reason || `The relay closed the connection (code ${code}) without saying why.`) }
       this.shouldConnect = false
       this.setStatus('stopped')
       this.emit('stopped', [this.stopReason])

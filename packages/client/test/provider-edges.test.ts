@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
-import { RelayProvider, type RelayErrorInfo, type TransportFactory } from '@orchard/client'
+import { RelayProvider, RelayRequestError, type RelayErrorInfo, type TransportFactory } from '@orchard/client'
 import { ScriptedRelay } from './harness/scripted-relay.js'
 
 const providers: RelayProvider[] = []
@@ -169,5 +169,110 @@ describe('errors and requests', () => {
     expect(vi.getTimerCount()).toBe(0)
     await expect(a.request('invite.create')).rejects.toMatchObject({ code: 'forbidden' })
     expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('stops and drops in awkward order', () => {
+  it('[PROVIDER-2] a stop on a connection opened during a backoff also ends the retry that was pending: nothing reconnects', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    try {
+      const relay = new ScriptedRelay()
+      const a = provider(relay, { backoff: { initialMs: 1_000, maxMs: 1_000 } })
+      await vi.waitFor(() => expect(a.status).toBe('connected'))
+      relay.last.cut() // a retry is now pending, 500 ms out
+      relay.refusal = { code: 'unauthorized', message: 'This credential was revoked.', closeCode: 4401, closeReason: 'unauthorized' }
+      a.connect() // opens at once; the relay refuses it
+      await vi.waitFor(() => expect(a.status).toBe('stopped'))
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect([relay.connections.length, a.status, a.stopReason?.message]).toEqual([2, 'stopped', 'This credential was revoked.'])
+    } finally {
+      vi.restoreAllMocks()
+    }
+  })
+
+  it('[PROVIDER-2] a 44xx close with neither an ERROR nor a reason still says what happened', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay)
+    await a.whenSynced()
+    relay.last.close(4403, '')
+    await vi.waitFor(() => expect(a.status).toBe('stopped'))
+    expect(a.stopReason).toEqual({ code: 4403, reason: '', message: 'The relay closed the connection (code 4403) without saying why.' })
+  })
+
+  it('[PROVIDER-4] a request made while the connection is closing (from a presence listener during the drop) is refused at once, not left to time out', async () => {
+    const relay = new ScriptedRelay()
+    relay.methods['slow'] = () => undefined
+    const awarenessA = new Awareness(new Y.Doc())
+    const awarenessB = new Awareness(new Y.Doc())
+    const a = provider(relay, { awareness: awarenessA, requestTimeoutMs: 60_000 })
+    provider(relay, { instanceId: 'inst-b', awareness: awarenessB })
+    awarenessB.setLocalStateField('viewing', 'pB')
+    await vi.waitFor(() => expect(awarenessA.getStates().has(awarenessB.clientID)).toBe(true))
+    const outcomes: string[] = []
+    awarenessA.on('change', ({ removed }: { removed: number[] }) => {
+      if (removed.length > 0) a.request('slow').then(() => outcomes.push('resolved'), (error: RelayRequestError) => outcomes.push(`${error.code}: ${error.message}`))
+    })
+    relay.connections[0]!.cut()
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    expect(outcomes).toEqual(['disconnected: Not connected to the relay, so "slow" was not sent. Try again when connected.'])
+  })
+
+  it('[PROVIDER-3] an edit still queued when the link drops is not counted as sent: persisted at once, and the next step 2 carries it', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay)
+    await a.whenSynced()
+    await a.whenPersisted()
+    ;(a.docs.workspace as Y.Doc).getMap('m').set('queued', 1)
+    expect(a.persisted).toBe(false)
+    relay.last.cut()
+    expect(a.persisted).toBe(true)
+    await vi.waitFor(() => expect(relay.docs.workspace!.getMap('m').get('queued')).toBe(1))
+  })
+
+  it('[PROVIDER-1] a repeated WELCOME on the same connection starts the sync over: not synced until the relay\'s step 2 again', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay)
+    await a.whenSynced()
+    const synced: string[] = []
+    a.on('synced', (channel) => synced.push(channel))
+    const seenAtWelcome: boolean[] = []
+    a.on('welcome', () => seenAtWelcome.push(a.synced))
+    relay.last.send({ kind: FrameKind.welcome, channel: '', ...relay.welcomeFor(relay.last.hello!) })
+    await vi.waitFor(() => expect(synced.sort()).toEqual(['control', 'workspace']))
+    expect([seenAtWelcome, a.synced]).toEqual([[false], true])
+  })
+})
+
+describe('VALID-5: updates that cannot be written back', () => {
+  /** An update whose embed is JSON nested `depth` deep: it parses, but writing it back recurses past the stack. */
+  function deepEmbedUpdate(depth: number): Uint8Array {
+    const encoder = encoding.createEncoder()
+    encoding.writeVarUint(encoder, 1) // one client
+    encoding.writeVarUint(encoder, 1) // one struct
+    encoding.writeVarUint(encoder, 4242) // client
+    encoding.writeVarUint(encoder, 0) // clock
+    encoding.writeUint8(encoder, 5) // Item, content ref 5 (embed), no origins: parent follows
+    encoding.writeVarUint(encoder, 1) // parent is a root type named by a string
+    encoding.writeVarString(encoder, 'poison')
+    encoding.writeVarString(encoder, '['.repeat(depth) + ']'.repeat(depth))
+    encoding.writeVarUint(encoder, 0) // empty delete set
+    return encoding.toUint8Array(encoder)
+  }
+
+  it('[VALID-5] an update that applies but could not be saved again (an embed nested 100 000 deep) is refused as bad-update before it touches the doc', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay)
+    await a.whenSynced()
+    const errors: RelayErrorInfo[] = []
+    a.on('error', (error) => errors.push(error))
+    const encoder = encoding.createEncoder()
+    syncProtocol.writeUpdate(encoder, deepEmbedUpdate(100_000))
+    relay.last.send({ kind: FrameKind.sync, channel: 'workspace', body: encoding.toUint8Array(encoder) })
+    await vi.waitFor(() => expect(errors).toHaveLength(1))
+    expect(errors[0]).toMatchObject({ code: 'bad-update', channel: 'workspace' })
+    const doc = a.docs.workspace as Y.Doc
+    expect(Y.getState(doc.store, 4242)).toBe(0)
+    expect(() => Y.encodeStateAsUpdate(doc)).not.toThrow()
   })
 })
