@@ -437,9 +437,10 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     this.flushQueued = true
     setImmediate(() => {
       this.flushQueued = false
+      // After a drop the queue is already empty: detach() cleared it, and nothing queues while
+      // disconnected (those edits travel in the next sync's step 2).
       const queued = [...this.queued]
       this.queued.clear()
-      if (this.status !== 'connected') return // they travel in the next sync's step 2
       for (const [queuedChannel, updates] of queued) {
         // A lone update comes back from mergeUpdates as is.
         const merged = Y.mergeUpdates(updates)

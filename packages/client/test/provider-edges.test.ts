@@ -132,13 +132,14 @@ describe('presence', () => {
     await Promise.all([bare.whenSynced(), a.whenSynced()])
     const [bareConnection, aConnection] = relay.connections
     // The relay forwards a's presence to the bare provider, which has nowhere to put it.
-    await relay.until(() => aConnection!.framesOf(FrameKind.awareness).length === 1, 'a announces itself')
+    await relay.until(() => aConnection!.framesOf(FrameKind.awareness, 'workspace').length === 1, 'a announces itself')
     bareConnection!.send({ kind: FrameKind.awareness, channel: 'workspace', body: encodeAwarenessUpdate(awareness, [awareness.clientID]) })
     await bareConnection!.request('ping', {})
     expect([thrown, bare.status]).toEqual([[], 'connected'])
     // a leaves: its removal travels (a state of null), so the others drop it at once.
     awareness.setLocalState(null)
-    await relay.until(() => aConnection!.framesOf(FrameKind.awareness).length === 2, 'the removal')
+    await relay.until(() => aConnection!.framesOf(FrameKind.awareness, 'workspace').length === 2, 'the removal')
+    expect(aConnection!.framesOf(FrameKind.awareness)).toHaveLength(2) // both on the workspace channel
     const seen = new Awareness(new Y.Doc())
     for (const frame of aConnection!.framesOf(FrameKind.awareness)) applyAwarenessUpdate(seen, frame.body, 'relay')
     expect(seen.getStates().has(awareness.clientID)).toBe(false)
@@ -167,6 +168,7 @@ describe('errors and requests', () => {
     expect(vi.getTimerCount()).toBe(0)
     await expect(a.request('member.list')).resolves.toEqual([])
     expect(vi.getTimerCount()).toBe(0)
+    expect(relay.last.framesOf(FrameKind.rpcRequest, '')).toHaveLength(1) // requests to the relay itself travel on channel ''
     await expect(a.request('invite.create')).rejects.toMatchObject({ code: 'forbidden' })
     expect(vi.getTimerCount()).toBe(0)
   })
@@ -238,9 +240,12 @@ describe('stops and drops in awkward order', () => {
     a.on('synced', (channel) => synced.push(channel))
     const seenAtWelcome: boolean[] = []
     a.on('welcome', () => seenAtWelcome.push(a.synced))
+    const statuses: string[] = []
+    a.on('status', (status) => statuses.push(status))
     relay.last.send({ kind: FrameKind.welcome, channel: '', ...relay.welcomeFor(relay.last.hello!) })
     await vi.waitFor(() => expect(synced.sort()).toEqual(['control', 'workspace']))
-    expect([seenAtWelcome, a.synced]).toEqual([[false], true])
+    // Still connected all along: no status event says it again.
+    expect([seenAtWelcome, a.synced, statuses]).toEqual([[false], true, []])
   })
 })
 
@@ -274,5 +279,81 @@ describe('VALID-5: updates that cannot be written back', () => {
     const doc = a.docs.workspace as Y.Doc
     expect(Y.getState(doc.store, 4242)).toBe(0)
     expect(() => Y.encodeStateAsUpdate(doc)).not.toThrow()
+  })
+})
+
+describe('waiting', () => {
+  /** lib0 observables keep their listeners per event name in `_observers`. */
+  const listeners = (a: RelayProvider, event: string): number => (a as unknown as { _observers: Map<string, Set<unknown>> })._observers.get(event)?.size ?? 0
+
+  const step2 = (doc: Y.Doc): Uint8Array => {
+    const encoder = encoding.createEncoder()
+    syncProtocol.writeSyncStep2(encoder, doc)
+    return encoding.toUint8Array(encoder)
+  }
+
+  it('[PROVIDER-1] whenSynced waits for the last doc: a doc the relay has not answered yet keeps it waiting, and a plain update on it does not count as its sync', async () => {
+    const relay = new ScriptedRelay() // knows workspace and control, not notes: it never answers the notes step 1
+    const a = provider(relay, { docs: { workspace: new Y.Doc(), control: new Y.Doc(), notes: new Y.Doc() } })
+    const synced: string[] = []
+    a.on('synced', (channel) => synced.push(channel))
+    let resolved = false
+    const whenSynced = a.whenSynced().then(() => (resolved = true))
+    await vi.waitFor(() => expect(synced.sort()).toEqual(['control', 'workspace']))
+    const notes = new Y.Doc()
+    notes.getText('t').insert(0, 'hi')
+    const update = encoding.createEncoder()
+    syncProtocol.writeUpdate(update, Y.encodeStateAsUpdate(notes))
+    relay.last.send({ kind: FrameKind.sync, channel: 'notes', body: encoding.toUint8Array(update) })
+    await relay.last.request('ping', {}) // answered after the update was handled
+    expect([resolved, a.synced, synced.length]).toEqual([false, false, 2])
+    expect((a.docs.notes as Y.Doc).getText('t').toString()).toBe('hi')
+    relay.last.send({ kind: FrameKind.sync, channel: 'notes', body: step2(notes) })
+    await whenSynced
+    expect([a.synced, synced.sort()]).toEqual([true, ['control', 'notes', 'workspace']])
+  })
+
+  it('[PROVIDER-3] whenPersisted() and whenSynced() take their listener away once they resolve', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay, { manual: true })
+    const before = [listeners(a, 'synced'), listeners(a, 'persisted')]
+    const synced = a.whenSynced()
+    expect(listeners(a, 'synced')).toBe(before[0]! + 1)
+    a.connect()
+    await synced
+    expect(listeners(a, 'synced')).toBe(before[0])
+    relay.holdAcks = true
+    ;(a.docs.workspace as Y.Doc).getMap('m').set('k', 1)
+    const persisted = a.whenPersisted()
+    expect(listeners(a, 'persisted')).toBe(before[1]! + 1)
+    await relay.until(() => (relay.last.updates.get('workspace') ?? 0) === 2, 'the update')
+    relay.last.releaseAcks()
+    await persisted
+    expect(listeners(a, 'persisted')).toBe(before[1])
+  })
+
+  it('[PROVIDER-6] a burst of edits schedules one flush for its turn, not one per edit', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay)
+    await a.whenSynced()
+    await a.whenPersisted()
+    const immediates = () => process.getActiveResourcesInfo().filter((type) => type === 'Immediate').length
+    const before = immediates()
+    for (let n = 0; n < 50; n++) (a.docs.workspace as Y.Doc).getMap('m').set(`k${n}`, n)
+    expect(immediates()).toBe(before + 1)
+    await a.whenPersisted()
+  })
+})
+
+describe('events', () => {
+  it('[SESSION-3] only a role-changed event changes the role: another event that carries a role does not', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay)
+    await a.whenSynced()
+    const events: unknown[] = []
+    a.on('event', (event) => events.push(event))
+    relay.last.send(eventFrame({ type: 'member-joined', role: 'viewer' }))
+    await vi.waitFor(() => expect(events).toHaveLength(1))
+    expect(a.welcome?.role).toBe('owner')
   })
 })
