@@ -480,10 +480,11 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     this.syncedChannels.clear()
     this.inputsSent.clear()
     this.rejectPending('disconnected', 'The connection to the relay closed before it answered.')
-    if (this.awareness) {
+    const awareness = this.awareness
+    if (awareness) {
       // No ghosts: others' states are dropped until the relay sends them again.
-      const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.awareness?.clientID)
-      removeAwarenessStates(this.awareness, others, PROVIDER_ORIGIN)
+      const others = [...awareness.getStates().keys()].filter((id) => id !== awareness.clientID)
+      removeAwarenessStates(awareness, others, PROVIDER_ORIGIN)
     }
   }
 

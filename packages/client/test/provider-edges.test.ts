@@ -76,6 +76,13 @@ describe('the HELLO of a join', () => {
     expect(relay.last.hello).not.toHaveProperty('previousCredential')
   })
 
+  it('[SESSION-2] an empty label, name or previousCredential counts as none: the HELLO leaves them out', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay, { label: '', name: '', previousCredential: '' })
+    await a.whenSynced()
+    expect(Object.keys(relay.last.hello ?? {}).sort()).toEqual(['channel', 'client', 'credential', 'instanceId', 'kind', 'protocol'])
+  })
+
   it('[SESSION-1] without a previousCredential the HELLO has none', async () => {
     const relay = new ScriptedRelay()
     const a = provider(relay, { credential: 'orc_i.invite-token', name: 'Ben' })
@@ -191,6 +198,16 @@ describe('stops and drops in awkward order', () => {
     } finally {
       vi.restoreAllMocks()
     }
+  })
+
+  it('[PROVIDER-1] a provider given no backoff option at all retries on the default schedule (within 250 ms at first)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const relay = new ScriptedRelay()
+    const a = provider(relay, { backoff: undefined })
+    await vi.waitFor(() => expect(a.status).toBe('connected'))
+    relay.last.cut()
+    await vi.advanceTimersByTimeAsync(250)
+    expect(relay.connections).toHaveLength(2)
   })
 
   it('[PROVIDER-2] a 44xx close with neither an ERROR nor a reason still says what happened', async () => {
