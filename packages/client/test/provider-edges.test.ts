@@ -4,13 +4,13 @@
  * what a settled request leaves behind. Each test was written for a mutant that survived the
  * other provider tests (TESTING.md, "Surviving mutants").
  */
-import { FrameKind, errorFrame, eventFrame } from '@orchard/protocol'
+import { FrameKind, PROTOCOL_VERSION, encodeFrame, errorFrame, eventFrame } from '@orchard/protocol'
 import * as encoding from 'lib0/encoding'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
-import { RelayProvider, RelayRequestError, type RelayErrorInfo, type TransportFactory } from '@orchard/client'
+import { RelayProvider, RelayRequestError, type RelayErrorInfo, type Transport, type TransportFactory } from '@orchard/client'
 import { ScriptedRelay } from './harness/scripted-relay.js'
 
 const providers: RelayProvider[] = []
@@ -103,6 +103,8 @@ describe('before the WELCOME', () => {
     connection.send({ kind: FrameKind.sync, channel: 'workspace', body: step1Of(relay.docs.workspace!) })
     connection.send(eventFrame({ type: 'role-changed', role: 'viewer' }))
     await vi.waitFor(() => expect(events).toHaveLength(1))
+    a.sendFrame(eventFrame({ type: 'too-early' })) // the socket is open, but not yet welcomed: dropped
+    await new Promise<void>((resolve) => setImmediate(resolve)) // the in-memory link delivers within the turn
     expect([a.status, a.welcome, a.sentUpdates()]).toEqual(['connecting', null, 0])
     expect(connection.received.map((frame) => frame.kind)).toEqual([FrameKind.hello])
   })
@@ -148,7 +150,10 @@ describe('presence', () => {
     await relay.until(() => aConnection!.framesOf(FrameKind.awareness, 'workspace').length === 2, 'the removal')
     expect(aConnection!.framesOf(FrameKind.awareness)).toHaveLength(2) // both on the workspace channel
     const seen = new Awareness(new Y.Doc())
-    for (const frame of aConnection!.framesOf(FrameKind.awareness)) applyAwarenessUpdate(seen, frame.body, 'relay')
+    const [announced, removal] = aConnection!.framesOf(FrameKind.awareness)
+    applyAwarenessUpdate(seen, announced!.body, 'relay') // the announcement on connect carries a's own state
+    expect(seen.getStates().get(awareness.clientID)).toEqual({ viewing: 'p1' })
+    applyAwarenessUpdate(seen, removal!.body, 'relay')
     expect(seen.getStates().has(awareness.clientID)).toBe(false)
   })
 })
@@ -177,6 +182,14 @@ describe('errors and requests', () => {
     expect(vi.getTimerCount()).toBe(0)
     expect(relay.last.framesOf(FrameKind.rpcRequest, '')).toHaveLength(1) // requests to the relay itself travel on channel ''
     await expect(a.request('invite.create')).rejects.toMatchObject({ code: 'forbidden' })
+    expect(vi.getTimerCount()).toBe(0)
+    // In flight when the connection closes: refused, and its timeout cleared too.
+    relay.methods['slow'] = () => undefined
+    const inFlight = a.request('slow')
+    await relay.until(() => relay.last.framesOf(FrameKind.rpcRequest).length === 3, 'the slow request')
+    expect(vi.getTimerCount()).toBe(1)
+    a.disconnect()
+    await expect(inFlight).rejects.toMatchObject({ code: 'disconnected' })
     expect(vi.getTimerCount()).toBe(0)
   })
 })
@@ -372,5 +385,58 @@ describe('events', () => {
     relay.last.send(eventFrame({ type: 'member-joined', role: 'viewer' }))
     await vi.waitFor(() => expect(events).toHaveLength(1))
     expect(a.welcome?.role).toBe('owner')
+  })
+})
+
+describe('what listeners and transports see', () => {
+  it('[PROVIDER-3] the persisted event carries no arguments', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay)
+    await a.whenSynced()
+    await a.whenPersisted()
+    const calls: unknown[][] = []
+    a.on('persisted', (...args: unknown[]) => calls.push(args))
+    ;(a.docs.workspace as Y.Doc).getMap('m').set('k', 1)
+    await vi.waitFor(() => expect(calls).toEqual([[]]))
+  })
+
+  it('[PROVIDER-7] destroy() drops the provider\'s own listeners too: nothing the app registered is kept alive by it', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay)
+    a.on('status', () => undefined)
+    a.on('error', () => undefined)
+    await a.whenSynced()
+    a.destroy()
+    expect((a as unknown as { _observers: Map<string, Set<unknown>> })._observers.size).toBe(0)
+  })
+
+  it('[INPUT-2] only input and resize frames are numbered: resizes alone count, subscriptions never', async () => {
+    const relay = new ScriptedRelay()
+    const a = provider(relay)
+    await a.whenSynced()
+    a.sendFrame({ kind: FrameKind.termResize, channel: 'agent-9', epoch: 1, cols: 80, rows: 24 })
+    a.sendFrame({ kind: FrameKind.termResize, channel: 'agent-9', epoch: 1, cols: 100, rows: 30 })
+    a.sendFrame({ kind: FrameKind.termResize, channel: 'agent-9', epoch: 1, cols: 120, rows: 40 })
+    a.sendFrame({ kind: FrameKind.termSubscribe, channel: 'agent-9', generation: 0, offset: 0 })
+    expect(a.sentInputs('agent-9')).toBe(3)
+  })
+
+  it('[TRANSPORT-2] a transport that still fires open, or delivers a frame, after the provider closed it is not listened to', () => {
+    const sent: Uint8Array[] = []
+    const listeners: { open?: () => void; message?: (data: Uint8Array) => void } = {}
+    const lazy: Transport = {
+      send: (data) => sent.push(data),
+      close: () => undefined, // a transport whose close takes effect later
+      onOpen: (listener) => (listeners.open = listener),
+      onMessage: (listener) => (listeners.message = listener),
+      onClose: () => undefined
+    }
+    const relay = new ScriptedRelay()
+    const a = provider(relay, { transport: () => lazy, manual: true })
+    a.connect()
+    a.disconnect()
+    listeners.open?.()
+    listeners.message?.(encodeFrame({ kind: FrameKind.welcome, channel: '', ...relay.welcomeFor({ kind: FrameKind.hello, channel: '', protocol: PROTOCOL_VERSION, credential: 'c', instanceId: 'inst-a' }) }))
+    expect([sent, a.status, a.welcome]).toEqual([[], 'disconnected', null])
   })
 })
