@@ -109,6 +109,8 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
   private attempt = 0
   private reconnectTimer: NodeJS.Timeout | null = null
   private shouldConnect = false
+  /** Set by destroy(), never cleared: a destroyed provider opens nothing again (PROVIDER-7). */
+  private destroyed = false
   private lastError: RelayErrorInfo | null = null
   private readonly sent = new Map<string, number>()
   private readonly acked = new Map<string, number>()
@@ -182,8 +184,13 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     return this.acked.get(channel) ?? 0
   }
 
+  /**
+   * Opens the connection (at once) and keeps it open. A no-op after a 44xx stop (PROVIDER-2)
+   * and after destroy() (PROVIDER-7): like y-websocket's, it never throws, since apps call it
+   * from 'online' and focus handlers that can race their own teardown.
+   */
   connect(): void {
-    if (this.status === 'stopped') return
+    if (this.destroyed || this.status === 'stopped') return
     this.shouldConnect = true
     if (this.transport) return
     this.open()
@@ -199,13 +206,15 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     // Detached first: its late close event belongs to no one.
     this.detach()
     transport.close(1000, 'client disconnect')
-    if (this.status !== 'stopped') this.setStatus('disconnected')
+    // Never 'stopped' here: a stop forgets its transport, so we returned above.
+    this.setStatus('disconnected')
   }
 
+  /** Final (PROVIDER-7): closes the connection, cancels a retry, lets go of the docs and presence. */
   override destroy(): void {
+    this.destroyed = true
     this.disconnect()
     for (const cleanup of this.cleanups.splice(0)) cleanup()
-    this.rejectPending('destroyed', 'The provider was destroyed.')
     super.destroy()
   }
 
@@ -216,7 +225,12 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
 
   /** An RPC to the relay. Rejects with RelayRequestError carrying the relay's code and message. */
   request<T = unknown>(method: string, params: unknown = {}, timeoutMs = this.options.requestTimeoutMs ?? 15_000): Promise<T> {
-    if (this.status !== 'connected') {
+    if (this.destroyed) {
+      return Promise.reject(new RelayRequestError('disconnected', `This provider was destroyed, so "${method}" was not sent. Create a new provider to reach the relay.`))
+    }
+    // No transport while still 'connected': the connection is closing right now (a presence
+    // listener running during the drop); sent nowhere, the request would wait out its timeout.
+    if (this.status !== 'connected' || !this.transport) {
       return Promise.reject(new RelayRequestError('disconnected', `Not connected to the relay, so "${method}" was not sent. Try again when connected.`))
     }
     const id = this.nextRequestId++
@@ -230,9 +244,9 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     })
   }
 
-  /** Sends any frame (terminal streams use this). Dropped while disconnected. */
+  /** Sends any frame (terminal streams use this). Dropped until the relay has welcomed this connection. */
   sendFrame(frame: Frame): void {
-    if (!this.transport || (this.status !== 'connected' && frame.kind !== FrameKind.hello)) return
+    if (!this.transport || this.status !== 'connected') return
     this.transport.send(encodeFrame(frame))
     if (frame.kind === FrameKind.termInput || frame.kind === FrameKind.termResize) {
       this.inputsSent.set(frame.channel, this.sentInputs(frame.channel) + 1)
@@ -423,11 +437,13 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     this.flushQueued = true
     setImmediate(() => {
       this.flushQueued = false
+      // After a drop the queue is already empty: detach() cleared it, and nothing queues while
+      // disconnected (those edits travel in the next sync's step 2).
       const queued = [...this.queued]
       this.queued.clear()
-      if (this.status !== 'connected') return // they travel in the next sync's step 2
       for (const [queuedChannel, updates] of queued) {
-        const merged = updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates)
+        // A lone update comes back from mergeUpdates as is.
+        const merged = Y.mergeUpdates(updates)
         this.sendSync(queuedChannel, (encoder) => syncProtocol.writeUpdate(encoder, merged))
       }
     })
@@ -464,10 +480,11 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     this.syncedChannels.clear()
     this.inputsSent.clear()
     this.rejectPending('disconnected', 'The connection to the relay closed before it answered.')
-    if (this.awareness) {
+    const awareness = this.awareness
+    if (awareness) {
       // No ghosts: others' states are dropped until the relay sends them again.
-      const others = [...this.awareness.getStates().keys()].filter((id) => id !== this.awareness?.clientID)
-      removeAwarenessStates(this.awareness, others, PROVIDER_ORIGIN)
+      const others = [...awareness.getStates().keys()].filter((id) => id !== awareness.clientID)
+      removeAwarenessStates(awareness, others, PROVIDER_ORIGIN)
     }
   }
 
@@ -475,13 +492,16 @@ export class RelayProvider extends ObservableV2<RelayProviderEvents> {
     this.detach()
     if (!isRetryableClose(code)) {
       // PROVIDER-2: 44xx means retrying cannot help; say why and stop.
-      this.stopReason = { code, reason, message: this.lastError?.message ?? reason ?? `closed with ${code}` }
+      this.stopReason = { code, reason, message: this.lastError?.message ?? (reason || `The relay closed the connection (code ${code}) without saying why.`) }
       this.shouldConnect = false
       this.setStatus('stopped')
       this.emit('stopped', [this.stopReason])
       return
     }
     this.setStatus('disconnected')
+    // A status listener may have called disconnect() or destroy(): then no retry, and no timer
+    // left behind to hold the process (PROVIDER-7).
+    if (!this.shouldConnect) return
     // PROVIDER-1: full-jitter exponential backoff.
     const initial = this.options.backoff?.initialMs ?? 250
     const max = this.options.backoff?.maxMs ?? 10_000
