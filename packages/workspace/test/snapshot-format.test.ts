@@ -129,6 +129,7 @@ describe('reading projects.json', () => {
       { index: 0, entry: { id: 'a', name: 'First' } },
       { index: 2, entry: null },
       'junk',
+      null,
       { index: '3', entry: { id: 'b' } },
       { index: 1.5, entry: { id: 'c' } },
       { index: -1, entry: { id: 'd' } },
