@@ -124,6 +124,24 @@ describe('reading projects.json', () => {
     }
   })
 
+  it('[PEAR-14] [FILE-1] the duplicates list is read entry by entry: a well-formed one is kept, anything else is dropped', () => {
+    const duplicates = [
+      { index: 0, entry: { id: 'a', name: 'First' } },
+      { index: 2, entry: null },
+      'junk',
+      null,
+      { index: '3', entry: { id: 'b' } },
+      { index: 1.5, entry: { id: 'c' } },
+      { index: -1, entry: { id: 'd' } },
+      { index: 4 }
+    ]
+    expect(parsed(JSON.stringify({ orchard: { ...section, duplicates } })).orchard?.duplicates).toEqual([
+      { index: 0, entry: { id: 'a', name: 'First' } },
+      { index: 2, entry: null }
+    ])
+    expect(parsed(JSON.stringify({ orchard: { ...section, duplicates: { index: 0 } } })).orchard?.duplicates).toEqual([])
+  })
+
   it('[PEAR-12] quarantined entries come back as this machine\'s local state', () => {
     const quarantine = [{ id: 5 }, 'junk']
     expect(parsed(JSON.stringify({ orchard: { ...section, quarantine } })).local.quarantine).toEqual(quarantine)
@@ -197,6 +215,15 @@ describe('writing projects.json', () => {
     expect(parsed(text).local.projects).toEqual({ p1: { roots: { r1: '/here' } }, p3: { cloudAgent: null }, p5: { roots: { r5: '/x' }, cloudAgent: agent } })
   })
 
+  it('[PEAR-14] [FILE-1] duplicates are written in the orchard section only when there are any', () => {
+    const duplicates = [{ index: 1, entry: { ...project, name: 'Second' } }]
+    const withThem = renderSnapshot({ projects: [project, duplicates[0]!.entry], duplicates, local: local(), workspaceId: 'w', schemaMajor: 1, update })
+    expect((JSON.parse(withThem) as { orchard: Record<string, unknown> }).orchard.duplicates).toEqual(duplicates)
+    expect(parsed(withThem).orchard?.duplicates).toEqual(duplicates)
+    const without = renderSnapshot({ projects: [project], duplicates: [], local: local(), workspaceId: 'w', schemaMajor: 1, update })
+    expect('duplicates' in (JSON.parse(without) as { orchard: Record<string, unknown> }).orchard).toBe(false)
+  })
+
   it('[FILE-3] viewHash is the sha256 (base64url) of the projects exactly as written, so any hand edit changes it', () => {
     const text = renderSnapshot({ projects: [project], local: local(), workspaceId: 'w', schemaMajor: 1, update })
     const expected = createHash('sha256').update(JSON.stringify([project], null, 2)).digest('base64url')
@@ -224,6 +251,12 @@ describe('salvaging a torn file', () => {
     const torn = `{"projects": [ {"id": ${text.slice(text.indexOf('"orchard"'), text.indexOf('"viewHash"'))}`
     expect(salvageSection(torn)).toEqual({ update: encodeUpdate(new Uint8Array([9, 9])), encoding: 'yjs-v2+deflate', workspaceId: 'ws-9' })
     expect(salvageSection('{"update" :  "QUJD+/==", "encoding":"yjs-v2"')).toEqual({ update: 'QUJD+/==', encoding: 'yjs-v2', workspaceId: '' })
+  })
+
+  it('[FILE-7] keys are found with any spacing around the colon, none included', () => {
+    const text = '{"orchard": {"workspaceId" :"ws-9", "encoding" : "yjs-v2", "update":"AAAA", "viewHash": "'
+    expect(salvageSection(text)).toEqual({ update: 'AAAA', encoding: 'yjs-v2', workspaceId: 'ws-9' })
+    expect(salvageSection('{"workspaceId":"ws-1","encoding":\t"yjs-v2","update":"AAAA"')).toEqual({ update: 'AAAA', encoding: 'yjs-v2', workspaceId: 'ws-1' })
   })
 
   it('[FILE-7] without an update string there is nothing to salvage', () => {
