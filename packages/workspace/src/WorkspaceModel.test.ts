@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { ReadOnlyWorkspaceError } from './errors.js'
-import { WorkspaceModel, type NewProjectRecord } from './WorkspaceModel.js'
+import { WorkspaceModel } from './WorkspaceModel.js'
+import { modelRecord } from '../test/harness/fixtures.js'
 
-function record(id: string, extra: Partial<NewProjectRecord> = {}): NewProjectRecord {
-  return {
-    id,
-    name: `Project ${id}`,
-    relayWorkspaceId: id,
-    rootPath: `/src/${id}`,
-    roots: [{ id: `${id}-r1`, name: id, path: `/src/${id}` }],
-    channels: ['general'],
-    channelPeople: {},
-    integrations: [],
-    ...extra
-  }
-}
+const record = modelRecord
 
 /** Replicas that exchange updates only when told to: "offline" until sync(). */
 function replicas(count: number) {

@@ -9,15 +9,11 @@ import {
   parseProject,
   stableIntegrationId
 } from './pear-rules.js'
+import { parseValid, pearProject, pearRoot } from '../test/harness/fixtures.js'
 
-const root = { id: 'r1', name: 'app', path: '/home/ana/app' }
-const base = { id: 'p1', name: 'App', roots: [root] }
-
-function parse(raw: unknown) {
-  const result = parseProject(raw)
-  if (!result.ok) throw new Error(`expected a valid project: ${result.reason}`)
-  return result.project
-}
+const root = pearRoot
+const base = pearProject
+const parse = parseValid
 
 describe('Pear normalization', () => {
   it('[PEAR-1] id and name are required strings; relayWorkspaceId is trimmed and defaults to the id', () => {

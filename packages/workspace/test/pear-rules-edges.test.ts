@@ -14,15 +14,11 @@ import {
   schemaRootName,
   stableIntegrationId
 } from '../src/pear-rules.js'
+import { parseValid, pearProject, pearRoot } from './harness/fixtures.js'
 
-const root = { id: 'r1', name: 'app', path: '/home/ana/app' }
-const base = { id: 'p1', name: 'App', roots: [root] }
-
-function parse(raw: unknown) {
-  const result = parseProject(raw)
-  if (!result.ok) throw new Error(`expected a valid project: ${result.reason}`)
-  return result.project
-}
+const root = pearRoot
+const base = pearProject
+const parse = parseValid
 
 describe('roots', () => {
   it('[PEAR-2] a root name is the last segment of a Windows or POSIX path, or the path itself when it has none', () => {

@@ -15,20 +15,9 @@ import { addWholeProject, applyProjectsDiff, holdsProject } from '../src/store-d
 import { recordingLogger } from '../src/testing/index.js'
 import type { Project } from '../src/types.js'
 import { WorkspaceModel } from '../src/WorkspaceModel.js'
+import { storeProject } from './harness/fixtures.js'
 
-function project(id: string, extra: Partial<Project> = {}): Project {
-  return {
-    id,
-    name: `Project ${id}`,
-    relayWorkspaceId: id,
-    rootPath: `/src/${id}`,
-    roots: [{ id: `${id}-r1`, name: id, path: `/src/${id}` }],
-    channels: ['general'],
-    channelPeople: {},
-    integrations: [],
-    ...extra
-  }
-}
+const project = storeProject
 
 /** A model holding `projects`, and a save that diffs `target` against what was loaded. */
 function workspace(...projects: Project[]) {

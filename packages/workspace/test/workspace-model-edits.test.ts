@@ -7,21 +7,10 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { ReadOnlyWorkspaceError } from '../src/errors.js'
-import { WorkspaceModel, type NewProjectRecord, type WorkspaceChange } from '../src/WorkspaceModel.js'
+import { WorkspaceModel, type WorkspaceChange } from '../src/WorkspaceModel.js'
+import { modelRecord } from './harness/fixtures.js'
 
-function record(id: string, extra: Partial<NewProjectRecord> = {}): NewProjectRecord {
-  return {
-    id,
-    name: `Project ${id}`,
-    relayWorkspaceId: id,
-    rootPath: `/src/${id}`,
-    roots: [{ id: `${id}-r1`, name: id, path: `/src/${id}` }],
-    channels: ['general'],
-    channelPeople: {},
-    integrations: [],
-    ...extra
-  }
-}
+const record = modelRecord
 
 function model(): WorkspaceModel {
   const doc = new Y.Doc({ guid: 'ws' })
