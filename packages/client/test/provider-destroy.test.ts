@@ -10,25 +10,15 @@ import { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { RelayProvider, type ProviderStatus } from '@orchard/client'
 import { ScriptedRelay } from './harness/scripted-relay.js'
+import { scriptedProviders } from './harness/scripted-providers.js'
 
-const providers: RelayProvider[] = []
+const providers = scriptedProviders({ initialMs: 100, maxMs: 100 })
 afterEach(() => {
   vi.useRealTimers()
-  for (const provider of providers.splice(0)) provider.destroy()
+  providers.destroyAll()
 })
 
-function provider(relay: ScriptedRelay, extra: Partial<ConstructorParameters<typeof RelayProvider>[0]> = {}): RelayProvider {
-  const created = new RelayProvider({
-    transport: relay.transport(),
-    credential: 'orc_m.ws-1.member-1.secret',
-    instanceId: 'inst-a',
-    docs: { workspace: new Y.Doc(), control: new Y.Doc() },
-    backoff: { initialMs: 100, maxMs: 100 },
-    ...extra
-  })
-  providers.push(created)
-  return created
-}
+const provider = providers.provider
 
 /** Status changes from now on. */
 function statusesOf(a: RelayProvider): ProviderStatus[] {

@@ -10,26 +10,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Awareness } from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
-import { RelayProvider, type RelayErrorInfo } from '@orchard/client'
+import type { RelayErrorInfo } from '@orchard/client'
 import { ScriptedRelay } from './harness/scripted-relay.js'
+import { scriptedProviders } from './harness/scripted-providers.js'
 
-const providers: RelayProvider[] = []
+const providers = scriptedProviders({ initialMs: 1, maxMs: 5 })
 afterEach(() => {
-  for (const provider of providers.splice(0)) provider.destroy()
+  providers.destroyAll()
 })
 
-function provider(relay: ScriptedRelay, extra: Partial<ConstructorParameters<typeof RelayProvider>[0]> = {}): RelayProvider {
-  const created = new RelayProvider({
-    transport: relay.transport(),
-    credential: 'orc_m.ws-1.member-1.secret',
-    instanceId: 'inst-a',
-    docs: { workspace: new Y.Doc(), control: new Y.Doc() },
-    backoff: { initialMs: 1, maxMs: 5 },
-    ...extra
-  })
-  providers.push(created)
-  return created
-}
+const provider = providers.provider
 
 describe('HELLO and the credential', () => {
   it('[SESSION-1] the HELLO carries the protocol, credential, instance, label and name; a WELCOME\'s credential replaces an invite for every reconnect', async () => {

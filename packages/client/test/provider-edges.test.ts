@@ -12,25 +12,15 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { RelayProvider, RelayRequestError, type RelayErrorInfo, type Transport, type TransportFactory } from '@orchard/client'
 import { ScriptedRelay } from './harness/scripted-relay.js'
+import { scriptedProviders } from './harness/scripted-providers.js'
 
-const providers: RelayProvider[] = []
+const providers = scriptedProviders({ initialMs: 1, maxMs: 5 })
 afterEach(() => {
   vi.useRealTimers()
-  for (const provider of providers.splice(0)) provider.destroy()
+  providers.destroyAll()
 })
 
-function provider(relay: ScriptedRelay, extra: Partial<ConstructorParameters<typeof RelayProvider>[0]> = {}): RelayProvider {
-  const created = new RelayProvider({
-    transport: relay.transport(),
-    credential: 'orc_m.ws-1.member-1.secret',
-    instanceId: 'inst-a',
-    docs: { workspace: new Y.Doc(), control: new Y.Doc() },
-    backoff: { initialMs: 1, maxMs: 5 },
-    ...extra
-  })
-  providers.push(created)
-  return created
-}
+const provider = providers.provider
 
 /**
  * The scripted relay's transports, with whatever the provider's message handler throws caught

@@ -12,28 +12,17 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { RelayProvider, RelayRequestError, type ProviderStatus, type RelayErrorInfo, type StopReason } from '@orchard/client'
 import { ScriptedRelay, type RelayConnection } from './harness/scripted-relay.js'
+import { scriptedProviders } from './harness/scripted-providers.js'
 
-const providers: RelayProvider[] = []
+const providers = scriptedProviders({ initialMs: 5, maxMs: 20 })
 afterEach(() => {
   vi.useRealTimers()
   vi.restoreAllMocks()
-  for (const provider of providers.splice(0)) provider.destroy()
+  providers.destroyAll()
 })
 
-type Options = ConstructorParameters<typeof RelayProvider>[0]
 
-function provider(relay: ScriptedRelay, extra: Partial<Options> = {}): RelayProvider {
-  const created = new RelayProvider({
-    transport: relay.transport(),
-    credential: 'orc_m.ws-1.member-1.secret',
-    instanceId: 'inst-a',
-    docs: { workspace: new Y.Doc(), control: new Y.Doc() },
-    backoff: { initialMs: 5, maxMs: 20 },
-    ...extra
-  })
-  providers.push(created)
-  return created
-}
+const provider = providers.provider
 
 const workspace = (p: RelayProvider) => p.docs.workspace as Y.Doc
 
