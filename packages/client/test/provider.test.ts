@@ -21,7 +21,6 @@ afterEach(() => {
   providers.destroyAll()
 })
 
-
 const provider = providers.provider
 
 const workspace = (p: RelayProvider) => p.docs.workspace as Y.Doc
