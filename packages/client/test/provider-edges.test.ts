@@ -11,6 +11,7 @@ import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protoc
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { RelayProvider, RelayRequestError, type RelayErrorInfo, type Transport, type TransportFactory } from '@orchard/client'
+import { deepEmbedUpdate } from '@orchard/protocol/testing'
 import { ScriptedRelay } from './harness/scripted-relay.js'
 import { scriptedProviders } from './harness/scripted-providers.js'
 
@@ -270,21 +271,6 @@ describe('stops and drops in awkward order', () => {
 })
 
 describe('VALID-5: updates that cannot be written back', () => {
-  /** An update whose embed is JSON nested `depth` deep: it parses, but writing it back recurses past the stack. */
-  function deepEmbedUpdate(depth: number): Uint8Array {
-    const encoder = encoding.createEncoder()
-    encoding.writeVarUint(encoder, 1) // one client
-    encoding.writeVarUint(encoder, 1) // one struct
-    encoding.writeVarUint(encoder, 4242) // client
-    encoding.writeVarUint(encoder, 0) // clock
-    encoding.writeUint8(encoder, 5) // Item, content ref 5 (embed), no origins: parent follows
-    encoding.writeVarUint(encoder, 1) // parent is a root type named by a string
-    encoding.writeVarString(encoder, 'poison')
-    encoding.writeVarString(encoder, '['.repeat(depth) + ']'.repeat(depth))
-    encoding.writeVarUint(encoder, 0) // empty delete set
-    return encoding.toUint8Array(encoder)
-  }
-
   it('[VALID-5] an update that applies but could not be saved again (an embed nested 100 000 deep) is refused as bad-update before it touches the doc', async () => {
     const relay = new ScriptedRelay()
     const a = provider(relay)

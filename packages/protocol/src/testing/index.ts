@@ -1,1 +1,2 @@
 export { fuzzParams } from './fuzz.js'
+export { deepEmbedUpdate } from './hostile-updates.js'

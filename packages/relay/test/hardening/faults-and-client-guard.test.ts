@@ -10,7 +10,8 @@ import { RelayProvider, WorkspaceSession, type RelayErrorInfo } from '@orchard/c
 import { MemoryPair } from '@orchard/client/testing'
 import { eventually, startTestRelay, type TestRelay } from '@orchard/relay/testing'
 import * as Y from 'yjs'
-import { awarenessBody, deepEmbedUpdate, isError, rawOrchard, syncBody } from './raw-clients.js'
+import { deepEmbedUpdate } from '@orchard/protocol/testing'
+import { awarenessBody, isError, rawOrchard, syncBody } from './raw-clients.js'
 
 let relay: TestRelay | null = null
 afterEach(async () => {

@@ -10,7 +10,8 @@ import { WorkspaceSession } from '@orchard/client'
 import { SqliteStorage } from '@orchard/relay'
 import { eventually, startTestRelay, type TestRelay } from '@orchard/relay/testing'
 import * as Y from 'yjs'
-import { deepEmbedUpdate, isError, rawOrchard, rawYws, syncBody } from './raw-clients.js'
+import { deepEmbedUpdate } from '@orchard/protocol/testing'
+import { isError, rawOrchard, rawYws, syncBody } from './raw-clients.js'
 
 // Counts every Yjs update decode in this process (the relay runs in it), to show what is
 // and is not decoded.

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { checkUpdate, isWellFormedStateVector } from '../../src/docs/validate-update.js'
-import { deepEmbedUpdate } from './raw-clients.js'
+import { deepEmbedUpdate } from '@orchard/protocol/testing'
 
 function nested(depth: number, kind: 'any' | 'types'): Uint8Array {
   const doc = new Y.Doc()
