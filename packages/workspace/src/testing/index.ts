@@ -6,6 +6,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StoreLogger } from '../PearStore.js'
 
+/**
+ * The store's file-system seam, for fault tests that stop or fail one step of a durable write
+ * (a crash child wraps the real one and halts between temp write, fsync and rename).
+ */
+export { nodeDurableFs, type DurableFs, type DurableHandle } from '../file-io.js'
+
 /** A temp directory removed by the returned cleanup. */
 export function tempDir(prefix = 'orchard-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix))
