@@ -3,24 +3,9 @@ import * as Y from 'yjs'
 import { ZodError } from 'zod'
 import { PearStore } from './PearStore.js'
 import { recordingLogger } from './testing/index.js'
+import { memoryStore, storePair } from '../test/harness/fixtures.js'
 
-function memoryStore(clientID?: number): PearStore {
-  const doc = new Y.Doc({ guid: 'ws-test' })
-  if (clientID !== undefined) doc.clientID = clientID
-  return new PearStore({ doc, logger: recordingLogger() })
-}
-
-function pair() {
-  const a = memoryStore(1)
-  const b = memoryStore(2)
-  const sync = () => {
-    const ua = Y.encodeStateAsUpdateV2(a.doc)
-    const ub = Y.encodeStateAsUpdateV2(b.doc)
-    Y.applyUpdateV2(b.doc, ua, 'relay')
-    Y.applyUpdateV2(a.doc, ub, 'relay')
-  }
-  return { a, b, sync }
-}
+const pair = storePair
 
 describe("Pear's store API", () => {
   it('[PEAR-13] addProject returns Pear\'s project and skips ones Pear would not load', () => {

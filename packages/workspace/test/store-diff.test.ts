@@ -10,12 +10,10 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { docParts } from '../src/doc-layout.js'
 import { emptyLocalState, viewProject, type LocalState } from '../src/local-state.js'
-import { PearStore } from '../src/PearStore.js'
 import { addWholeProject, applyProjectsDiff, holdsProject } from '../src/store-diff.js'
-import { recordingLogger } from '../src/testing/index.js'
 import type { Project } from '../src/types.js'
 import { WorkspaceModel } from '../src/WorkspaceModel.js'
-import { storeProject } from './harness/fixtures.js'
+import { storePair, storeProject } from './harness/fixtures.js'
 
 const project = storeProject
 
@@ -225,22 +223,7 @@ describe('which projects a removal reaches', () => {
 })
 
 describe('two replicas: a save keeps what arrived after its load', () => {
-  function pair() {
-    const make = (clientID: number) => {
-      const doc = new Y.Doc({ guid: 'ws-diff' })
-      doc.clientID = clientID
-      return new PearStore({ doc, logger: recordingLogger() })
-    }
-    const a = make(1)
-    const b = make(2)
-    const sync = () => {
-      const ua = Y.encodeStateAsUpdateV2(a.doc)
-      const ub = Y.encodeStateAsUpdateV2(b.doc)
-      Y.applyUpdateV2(b.doc, ua, 'relay')
-      Y.applyUpdateV2(a.doc, ub, 'relay')
-    }
-    return { a, b, sync }
-  }
+  const pair = storePair
 
   it('[STORE-1] [MERGE-11] root, primary, channel, people, integration, scalar and unknown-key edits made meanwhile all survive a rename', () => {
     const { a, b, sync } = pair()
