@@ -35,7 +35,8 @@ export interface IdleSample {
   threads: number
 }
 
-function field(status: string, name: string): number {
+/** One numeric field of /proc/<pid>/status (kB for the memory fields, a count for Threads). */
+export function procStatusField(status: string, name: string): number {
   const match = new RegExp(`${name}:\\s+(\\d+)`).exec(status)
   if (!match) throw new Error(`no ${name} in /proc/<pid>/status`)
   return Number(match[1])
@@ -62,7 +63,7 @@ async function measure(name: string, launch: Launch, env: NodeJS.ProcessEnv): Pr
     })
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS)) // idle on purpose: memory at rest
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
-    return { rss: field(status, 'VmRSS') / 1024, anon: field(status, 'RssAnon') / 1024, file: field(status, 'RssFile') / 1024, threads: field(status, 'Threads') }
+    return { rss: procStatusField(status, 'VmRSS') / 1024, anon: procStatusField(status, 'RssAnon') / 1024, file: procStatusField(status, 'RssFile') / 1024, threads: procStatusField(status, 'Threads') }
   } finally {
     child.kill('SIGTERM')
     await exited

@@ -23,7 +23,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { median, table } from '../stats.js'
-import { idleRssBesidePeers, PEERS } from './idle-rss.js'
+import { idleRssBesidePeers, PEERS, procStatusField } from './idle-rss.js'
 
 const { values } = parseArgs({
   options: {
@@ -66,8 +66,8 @@ async function once(): Promise<{ startMs: number; startCpuMs: number; rssMiB: nu
     const startMs = performance.now() - started
     await new Promise((resolve) => setTimeout(resolve, 3_000)) // idle on purpose: RSS at rest
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
-    const rssMiB = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024
-    const anonMiB = Number(/RssAnon:\s+(\d+) kB/.exec(status)?.[1]) / 1024
+    const rssMiB = procStatusField(status, 'VmRSS') / 1024
+    const anonMiB = procStatusField(status, 'RssAnon') / 1024
     const inviteStart = performance.now()
     await new Promise<void>((resolve, reject) =>
       execFile(command as string, [...prefix, 'invite', '--role', 'viewer', '--data', data], { cwd: values.cwd, env }, (error) => (error ? reject(error) : resolve()))
