@@ -3,44 +3,28 @@
  * its delete set, plus the ranges its updates carry only as GC structs or deleted content.
  * It answers one question for VALID-3: does a delete set from a read-only peer (a step 2
  * always carries the sender's whole delete set) delete anything the doc has not already
- * deleted? Built from the doc once, on first use; updates stored after that are read
- * lazily, at the next question, so storing an update costs nothing here.
+ * deleted? Built from the doc once, on first use, and kept up to date by LazyDocIndex.
  */
 import * as Y from 'yjs'
+import type { DocIndex } from './LazyDocIndex.js'
 
 type DeleteSet = ReturnType<typeof Y.decodeUpdate>['ds']
 
-export class DeletedRanges {
+export class DeletedRanges implements DocIndex {
   /** client -> flat [start0, end0, start1, end1, ...], sorted and merged. */
   private readonly ranges = new Map<number, number[]>()
-  /** Stored since the ranges were last brought up to date. */
-  private pending: Uint8Array[] = []
-  private pendingBytes = 0
 
   constructor(full: Uint8Array) {
-    this.read(full)
+    this.read([full])
+  }
+
+  read(updates: readonly Uint8Array[]): void {
+    for (const update of updates) this.readOne(update)
     this.normalize()
-  }
-
-  /** Notes an update the doc stored; read at the next `covers`. */
-  add(update: Uint8Array): void {
-    this.pending.push(update)
-    this.pendingBytes += update.byteLength
-  }
-
-  /** Bytes held for reading later: past the doc's own size, rebuilding from it is cheaper. */
-  get backlogBytes(): number {
-    return this.pendingBytes
   }
 
   /** Whether every range in `ds` is already deleted here. */
   covers(ds: DeleteSet): boolean {
-    if (this.pending.length > 0) {
-      for (const update of this.pending) this.read(update)
-      this.pending = []
-      this.pendingBytes = 0
-      this.normalize()
-    }
     for (const [client, items] of ds.clients) {
       const ranges = this.ranges.get(client)
       if (!ranges) return false
@@ -49,7 +33,7 @@ export class DeletedRanges {
     return true
   }
 
-  private read(update: Uint8Array): void {
+  private readOne(update: Uint8Array): void {
     const { structs, ds } = Y.decodeUpdate(update)
     for (const [client, items] of ds.clients) for (const item of items) this.push(client, item.clock, item.len)
     for (const struct of structs) {

@@ -7,6 +7,7 @@
  */
 import * as Y from 'yjs'
 import { DeletedRanges } from './DeletedRanges.js'
+import { LazyDocIndex } from './LazyDocIndex.js'
 import { TypeDepths } from './TypeDepths.js'
 
 const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
@@ -18,10 +19,10 @@ export class DocState {
   private tail: Uint8Array[] = []
   private tailBytes = 0
   private vector: Uint8Array | null = null
-  /** Built the first time a read-only peer sends deletions (VALID-3); most docs never need it. */
-  private deleted: DeletedRanges | null = null
-  /** Built the first time an update nests types into ones it did not create (VALID-6). */
-  private depths: TypeDepths | null = null
+  /** Made the first time a read-only peer sends deletions (VALID-3); most docs never need it. */
+  private deleted: LazyDocIndex<DeletedRanges> | null = null
+  /** Made the first time an update nests types into ones it did not create (VALID-6). */
+  private depths: LazyDocIndex<TypeDepths> | null = null
 
   constructor(updates: readonly Uint8Array[] = []) {
     this.base = updates.length === 0 ? EMPTY_UPDATE : updates.length === 1 ? (updates[0] as Uint8Array) : Y.mergeUpdates(updates as Uint8Array[])
@@ -36,15 +37,8 @@ export class DocState {
     this.tail.push(update)
     this.tailBytes += update.byteLength
     this.vector = null
-    if (this.deleted) {
-      this.deleted.add(update)
-      // Holding more than the doc itself to read later: rebuild from the doc when asked.
-      if (this.deleted.backlogBytes > Math.max(this.bytes, 64 * 1024)) this.deleted = null
-    }
-    if (this.depths) {
-      this.depths.add(update)
-      if (this.depths.backlogBytes > Math.max(this.bytes, 64 * 1024)) this.depths = null
-    }
+    this.deleted?.stored(update, this.bytes)
+    this.depths?.stored(update, this.bytes)
     if (this.tail.length >= MAX_TAIL || this.tailBytes > Math.max(this.base.byteLength, 64 * 1024)) this.merge()
   }
 
@@ -61,14 +55,14 @@ export class DocState {
 
   /** Whether the doc has already deleted every range in `ds` (VALID-3). */
   hasDeleted(ds: ReturnType<typeof Y.decodeUpdate>['ds']): boolean {
-    this.deleted ??= new DeletedRanges(this.fullUpdate())
-    return this.deleted.covers(ds)
+    this.deleted ??= new LazyDocIndex((full) => new DeletedRanges(full))
+    return this.deleted.current(() => this.fullUpdate()).covers(ds)
   }
 
   /** The deepest shared type `update` would create in this doc (VALID-6). */
   deepestType(update: Uint8Array): number {
-    this.depths ??= new TypeDepths(this.fullUpdate())
-    return this.depths.deepestType(update)
+    this.depths ??= new LazyDocIndex((full) => new TypeDepths(full))
+    return this.depths.current(() => this.fullUpdate()).deepestType(update)
   }
 
   /** What a peer with this state vector is missing (the whole doc for an empty vector). */

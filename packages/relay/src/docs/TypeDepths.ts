@@ -3,8 +3,8 @@
  * be judged against the doc it lands in: one update may only nest types `maxTypeDepth`
  * levels deep within itself (VALID-1), but many updates could each nest one level deeper
  * inside the one before. Kept per client as runs of consecutive clocks at one depth (a
- * client's items mostly come in runs), built from the doc on first use, and brought up to
- * date lazily from the updates stored since, like DeletedRanges.
+ * client's items mostly come in runs), built from the doc on first use, and kept up to date
+ * by LazyDocIndex, like DeletedRanges.
  *
  * An item's container depth: 1 under a root type (its parent is a name); under a nested
  * type, that type item's container depth + 1. An item sent with a left or right neighbour
@@ -13,6 +13,7 @@
  * an item as deleted, or not until its parent arrives, and the parent is then measured.
  */
 import * as Y from 'yjs'
+import type { DocIndex } from './LazyDocIndex.js'
 
 interface Runs {
   /** Flat [start, end, depth, ...], sorted by start once normalized. */
@@ -25,34 +26,20 @@ interface Local {
   depth: number | null
 }
 
-export class TypeDepths {
+export class TypeDepths implements DocIndex {
   private readonly clients = new Map<number, Runs>()
-  private pending: Uint8Array[] = []
-  private pendingBytes = 0
 
   constructor(full: Uint8Array) {
     this.measure(full, true)
   }
 
-  add(update: Uint8Array): void {
-    this.pending.push(update)
-    this.pendingBytes += update.byteLength
-  }
-
-  get backlogBytes(): number {
-    return this.pendingBytes
+  read(updates: readonly Uint8Array[]): void {
+    for (const update of updates) this.measure(update, true)
   }
 
   /** The deepest shared type `update` would create in this doc (0 if it creates none). */
   deepestType(update: Uint8Array): number {
-    this.catchUp()
     return this.measure(update, false)
-  }
-
-  private catchUp(): void {
-    for (const update of this.pending) this.measure(update, true)
-    this.pending = []
-    this.pendingBytes = 0
   }
 
   /** Container depth of every item of `update`; records them if `record`. Returns the deepest type. */
