@@ -19,16 +19,21 @@ if (!(process.env.NODE_OPTIONS ?? '').includes(SOURCE)) {
 const root = fileURLToPath(new URL('.', import.meta.url))
 
 /**
- * Test files that replace a module (vi.mock, vi.doMock). Files share their worker's module
- * cache (isolate: false below): a mock would not reach a module another file loaded first,
- * and would leak into the next file. These files run in a fresh worker each instead.
+ * Test files that need a worker of their own. Files share their worker's module cache and
+ * event loop (isolate: false below), which two kinds of file cannot live with:
+ * - files that replace a module (vi.mock, vi.doMock): a mock would not reach a module
+ *   another file loaded first, and would leak into the next file;
+ * - files that count fake timers (vi.getTimerCount): a previous file's leftovers (a relay
+ *   still closing, a socket's retry) schedule timers on the faked clock while the count
+ *   runs; CI once counted 5 where the lease sweeper was the only timer of the test's own.
+ * These files run in a fresh worker each instead.
  */
 function filesThatMock(dir = root, found: string[] = []): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === 'node_modules' || entry.name.startsWith('.') || entry.name === 'dist') continue
     const path = join(dir, entry.name)
     if (entry.isDirectory()) filesThatMock(path, found)
-    else if (entry.name.endsWith('.test.ts') && /\bvi\.(do)?[mM]ock\(/.test(readFileSync(path, 'utf8'))) found.push(relative(root, path))
+    else if (entry.name.endsWith('.test.ts') && /\bvi\.((do)?[mM]ock|getTimerCount)\(/.test(readFileSync(path, 'utf8'))) found.push(relative(root, path))
   }
   return found
 }

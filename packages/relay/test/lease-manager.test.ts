@@ -142,8 +142,8 @@ describe('LeaseManager', () => {
   })
 
   it('[LEASE-1] the sweeper removes expired leases, tells their holders, and stops when none are left', async () => {
-    // Counted from here: files share a worker, and another file's late async work may have
-    // made timers under these fake timers already.
+    // Counted from here, so the test states only its own timers (this file runs in a worker
+    // of its own: vitest.config.ts moves every file that counts fake timers there).
     const others = vi.getTimerCount()
     const ben = peer('ben')
     const carol = peer('carol')
