@@ -17,25 +17,28 @@ const out = mkdtempSync(join(tmpdir(), 'orchard-pack-'))
 const bin = (name) => join(root, 'node_modules', '.bin', name)
 // The pnpm running this script (pnpm sets npm_execpath), else the README's pinned one.
 const execPath = process.env.npm_execpath ?? ''
-const pnpm = /pnpm/.test(execPath) ? [process.execPath, execPath] : ['npx', '-y', 'pnpm@10.34.8']
+const [pnpm, ...pnpmArgs] = /pnpm/.test(execPath) ? [process.execPath, execPath] : ['npx', '-y', 'pnpm@10.34.8']
 let failed = false
 try {
   for (const name of readdirSync(join(root, 'packages'))) {
     const dir = join(root, 'packages', name)
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
     if (pkg.private) continue
-    execFileSync(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', out], { cwd: dir, stdio: 'ignore' })
+    execFileSync(pnpm, [...pnpmArgs, 'pack', '--pack-destination', out], { cwd: dir, stdio: 'ignore' })
     const tarball = join(out, `${pkg.name.replace('@', '').replace('/', '-')}-${pkg.version}.tgz`)
     const esmOnly = !JSON.stringify(pkg.exports ?? {}).includes('"require"')
-    for (const [tool, args] of [
+    /** @type {Array<[string, string[]]>} */
+    const lints = [
       ['publint', ['run', tarball, '--strict']],
-      ...(pkg.exports ? [['attw', [tarball, '--profile', esmOnly ? 'esm-only' : 'node16', '--format', 'ascii']]] : [])
-    ]) {
+      ...(pkg.exports ? [/** @type {[string, string[]]} */ (['attw', [tarball, '--profile', esmOnly ? 'esm-only' : 'node16', '--format', 'ascii']])] : [])
+    ]
+    for (const [tool, args] of lints) {
       try {
         const text = execFileSync(bin(tool), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
         console.log(`${pkg.name} ${tool}: ${text.split('\n').find((line) => /No problems|All good/i.test(line))?.trim() ?? 'no problems (exit 0; Node 10 resolution ignored by the profile)'}`)
-      } catch (error) {
+      } catch (caught) {
         failed = true
+        const error = /** @type {{ stdout?: string, stderr?: string }} */ (caught)
         console.error(`${pkg.name} ${tool} found problems:\n${error.stdout ?? ''}${error.stderr ?? ''}`)
       }
     }

@@ -15,7 +15,9 @@ for (let i = 0; i < 5; i++) {
   const url = await new Promise((res, rej) => { p.stdout.on('data', (d) => { buf += d; const line = buf.split('\n').find((l) => l.startsWith('{')); if (line) res(performance.now() - t0) }); setTimeout(() => rej(new Error('no line: ' + buf)), 20000) })
   await new Promise((r) => setTimeout(r, 5000))
   const status = readFileSync(`/proc/${p.pid}/status`, 'utf8')
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024
+  const vmRss = /VmRSS:\s+(\d+)/.exec(status)?.[1]
+  if (!vmRss) throw new Error(`no VmRSS line in /proc/${p.pid}/status: is this Linux?`)
+  const rss = Number(vmRss) / 1024
   const t1 = performance.now()
   execFileSync('node', ['packages/cli/dist/bin.mjs', 'invite', '--role', 'viewer', '--data', join(dir, 'r.db')], { stdio: 'ignore' })
   const invite = performance.now() - t1

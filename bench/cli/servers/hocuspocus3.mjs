@@ -3,4 +3,4 @@ import { Server } from '@hocuspocus/server'
 
 const server = new Server({ port: 0, address: '127.0.0.1', quiet: true, stopOnSignals: false })
 await server.listen()
-console.log(JSON.stringify({ port: server.httpServer.address().port }))
+console.log(JSON.stringify({ port: /** @type {import('node:net').AddressInfo} */ (server.httpServer.address()).port }))
