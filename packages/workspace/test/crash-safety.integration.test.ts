@@ -9,6 +9,7 @@
  * A failing random round names its seed; `ORCHARD_SEED=<seed>` replays it.
  */
 import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { existsSync, readFileSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,25 +36,19 @@ function runAndKill(file: string, start: number, killAfterMs: number, window?: {
     const env = builtEnv(window ? { ORCHARD_CRASH_AT: window.at, ORCHARD_CRASH_SAVE: String(window.save) } : {})
     const proc = spawn(process.execPath, [child, file, String(start)], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let lastDurable = start - 1
-    let buffer = ''
     let stderr = ''
     const deadline = setTimeout(() => {
       proc.kill('SIGKILL')
       reject(new Error(`crash child reached no kill point within 20 s (its first save or its window): ${stderr}`))
     }, 20_000)
     proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    proc.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      const lines = buffer.split('\n')
-      buffer = lines.pop() ?? ''
-      for (const line of lines) {
-        if (window && line === `window ${window.at}`) proc.kill('SIGKILL')
-        else if (line.startsWith('durable ')) {
-          if (!window && lastDurable === start - 1) setTimeout(() => proc.kill('SIGKILL'), killAfterMs)
-          lastDurable = Number(line.slice(8))
-        }
-        else if (line.startsWith('problems ')) reject(new Error(`child found problems: ${line}`))
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      if (window && line === `window ${window.at}`) proc.kill('SIGKILL')
+      else if (line.startsWith('durable ')) {
+        if (!window && lastDurable === start - 1) setTimeout(() => proc.kill('SIGKILL'), killAfterMs)
+        lastDurable = Number(line.slice(8))
       }
+      else if (line.startsWith('problems ')) reject(new Error(`child found problems: ${line}`))
     })
     proc.on('exit', (_code, signal) => {
       clearTimeout(deadline)

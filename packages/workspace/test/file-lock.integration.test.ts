@@ -3,6 +3,7 @@
  * dead process, and a live process's lock that must never be taken.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -40,16 +41,10 @@ function child(fixture: string, args: string[]): Child {
   const seen = new Set<string>()
   const waiters = new Map<string, () => void>()
   let stderr = ''
-  let buffer = ''
   proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  proc.stdout.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString()
-    const lines = buffer.split('\n')
-    buffer = lines.pop() ?? ''
-    for (const line of lines) {
-      seen.add(line)
-      waiters.get(line)?.()
-    }
+  createInterface({ input: proc.stdout }).on('line', (line) => {
+    seen.add(line)
+    waiters.get(line)?.()
   })
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
   return {

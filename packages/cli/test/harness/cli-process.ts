@@ -3,9 +3,10 @@
  * dist/bin.mjs, rebuilt before the tests when its sources changed: scripts/built-packages.ts): one-shot
  * runs, and a relay started with --json whose one JSON line is read back.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import type { RelayJsonLine } from '../../src/commands/relay.js'
 import { builtEnv, CLI_BIN, repoRoot } from '../../../../scripts/built-packages.js'
+import { startRelayCli, type RelayCliProcess } from '../../../../scripts/relay-cli-process.js'
 
 export { repoRoot }
 export const BIN = CLI_BIN
@@ -27,47 +28,9 @@ export function orchard(args: string[], timeoutMs = 30_000): Promise<CliResult> 
   })
 }
 
-export interface RelayProcess {
-  info: RelayJsonLine
-  child: ChildProcess
-  stderr: () => string
-  stdout: () => string
-  /** Sends `signal` and waits for the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>
-}
+export type RelayProcess = RelayCliProcess<RelayJsonLine>
 
+/** `orchard relay --json --port 0 ...args`, resolved once its JSON line is out (scripts/relay-cli-process.ts). */
 export function startRelay(args: string[], timeoutMs = 20_000): Promise<RelayProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, 'relay', '--json', '--port', '0', ...args], { cwd: repoRoot, env: builtEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    let started = false
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`relay did not start within ${timeoutMs} ms: ${stderr}`))
-    }, timeoutMs)
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-      const line = stdout.split('\n').find((entry) => entry.startsWith('{') && entry.endsWith('}'))
-      if (!line || started) return
-      started = true
-      clearTimeout(timer)
-      resolve({
-        info: JSON.parse(line) as RelayJsonLine,
-        child,
-        stderr: () => stderr,
-        stdout: () => stdout,
-        stop: async (signal = 'SIGTERM') => {
-          child.kill(signal)
-          return exited
-        }
-      })
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      if (!started) reject(new Error(`relay exited (${code}) before starting: ${stderr}`))
-    })
-  })
+  return startRelayCli<RelayJsonLine>(args, { timeoutMs, command: [process.execPath, ...NODE_ARGS] })
 }

@@ -13,7 +13,7 @@
  *   writers five viewers that never read while an editor writes 29 MiB (writers58: 58 MiB,
  *           control58: 58 MiB with no stalled viewer, the doc's own cost)
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +24,7 @@ import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { FrameKind, PROTOCOL_VERSION, decodeFrame, encodeFrame, type Frame } from '@orchard/protocol'
+import { startRelayCli } from '../../../../scripts/relay-cli-process.js'
 
 const MiB = 1024 * 1024
 const here = fileURLToPath(new URL('../../../..', import.meta.url))
@@ -44,27 +45,16 @@ async function startRelay(): Promise<Relay> {
   // The CLI moved to its own package; an older checkout (--repo) still has it in the relay.
   const cli = join(repo, 'packages/cli/src/bin.ts')
   const entry = existsSync(cli) ? ['--conditions=@orchard/source', '--import', 'tsx', cli] : ['--import', 'tsx', join(repo, 'packages/relay/src/cli.ts')]
-  const child = spawn(process.execPath, [...entry, 'relay', '--json', '--port', '0', '--data', join(dir, 'relay.db')], {
+  const relay = await startRelayCli<{ url: string; ownerToken: string; viewerInvite: string }>(['--data', join(dir, 'relay.db')], {
+    command: [process.execPath, ...entry],
     cwd: repo,
-    stdio: ['ignore', 'pipe', 'pipe']
+    env: process.env,
+    timeoutMs: 30_000
   })
-  let stdout = ''
-  const info = await new Promise<{ url: string; ownerToken: string; viewerInvite: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('relay did not start in 30 s')), 30_000)
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-      const line = stdout.split('\n').find((entry) => entry.startsWith('{'))
-      if (line) {
-        clearTimeout(timer)
-        resolve(JSON.parse(line) as { url: string; ownerToken: string; viewerInvite: string })
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)))
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const { child } = relay
   return {
     child,
-    ...info,
+    ...relay.info,
     rssMiB: () => {
       try {
         const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
@@ -74,8 +64,7 @@ async function startRelay(): Promise<Relay> {
       }
     },
     stop: async () => {
-      child.kill('SIGKILL')
-      await exited
+      await relay.stop('SIGKILL')
       rmSync(dir, { recursive: true, force: true })
     }
   }

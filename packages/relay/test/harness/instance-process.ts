@@ -5,6 +5,7 @@
  * each start cost about half a second of CPU more, five at once in the races.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { builtEnv, repoRoot } from '../../../../scripts/built-packages.js'
 
@@ -23,7 +24,6 @@ export function startInstance(relayUrl: string, instanceId: string, credential: 
       env: builtEnv({ ORCHARD_CREDENTIAL: credential }),
       stdio: ['pipe', 'pipe', 'pipe']
     })
-    let buffer = ''
     let stderr = ''
     let nextId = 1
     const waiting = new Map<number, (value: Record<string, unknown>) => void>()
@@ -33,18 +33,13 @@ export function startInstance(relayUrl: string, instanceId: string, credential: 
       reject(new Error(`instance ${instanceId} did not start: ${stderr}`))
     }, 20_000)
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      const lines = buffer.split('\n')
-      buffer = lines.pop() ?? ''
-      for (const line of lines) {
-        if (!line.trim()) continue
-        const message = JSON.parse(line) as Record<string, unknown>
-        if (message.ready) {
-          clearTimeout(timer)
-          resolve(instance)
-        } else waiting.get(message.id as number)?.(message)
-      }
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.trim()) return
+      const message = JSON.parse(line) as Record<string, unknown>
+      if (message.ready) {
+        clearTimeout(timer)
+        resolve(instance)
+      } else waiting.get(message.id as number)?.(message)
     })
     const instance: InstanceProcess = {
       child,

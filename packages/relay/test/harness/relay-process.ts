@@ -4,8 +4,8 @@
  * Node, as operators run it (scripts/built-packages.ts: rebuilt before the tests whenever a
  * source is newer than the build); under tsx each start cost about a second of CPU more.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { builtEnv, CLI_BIN, repoRoot } from '../../../../scripts/built-packages.js'
+import type { ChildProcess } from 'node:child_process'
+import { startRelayCli } from '../../../../scripts/relay-cli-process.js'
 
 export interface RelayInfo {
   workspaceId: string
@@ -26,43 +26,15 @@ export interface RelayProcess {
   kill(): Promise<void>
 }
 
-export function startRelayProcess(args: string[], timeoutMs = 20_000): Promise<RelayProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, 'relay', '--json', '--port', '0', ...args], {
-      cwd: repoRoot,
-      env: builtEnv(),
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`relay did not start within ${timeoutMs} ms: ${stderr}`))
-    }, timeoutMs)
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-      const line = stdout.split('\n').find((entry) => entry.startsWith('{'))
-      if (!line) return
-      clearTimeout(timer)
-      resolve({
-        info: JSON.parse(line) as RelayInfo,
-        child,
-        stderr: () => stderr,
-        stop: async () => {
-          child.kill('SIGTERM')
-          return exited
-        },
-        kill: async () => {
-          child.kill('SIGKILL')
-          await exited
-        }
-      })
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      if (!stdout.includes('{')) reject(new Error(`relay exited (${code}) before starting: ${stderr}`))
-    })
-  })
+export async function startRelayProcess(args: string[], timeoutMs = 20_000): Promise<RelayProcess> {
+  const relay = await startRelayCli<RelayInfo>(args, { timeoutMs })
+  return {
+    info: relay.info,
+    child: relay.child,
+    stderr: relay.stderr,
+    stop: () => relay.stop('SIGTERM'),
+    kill: async () => {
+      await relay.stop('SIGKILL')
+    }
+  }
 }

@@ -4,6 +4,7 @@
  * and surviving SIGKILL.
  */
 import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -231,22 +232,16 @@ function runAndKill(path: string, round: number, durability: Durability, killAft
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [child, path, String(round), durability], { cwd: repoRoot, env: builtEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     let durable = 0
-    let buffer = ''
     let stderr = ''
     const deadline = setTimeout(() => {
       proc.kill('SIGKILL')
       reject(new Error(`child reported only ${durable} durable appends in 20 s: ${stderr}`))
     }, 20_000)
     proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    proc.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      const lines = buffer.split('\n')
-      buffer = lines.pop() ?? ''
-      for (const line of lines) {
-        if (!line.startsWith('durable ')) continue
-        durable = Math.max(durable, Number(line.slice(8)))
-        if (durable >= killAfter) proc.kill('SIGKILL')
-      }
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      if (!line.startsWith('durable ')) return
+      durable = Math.max(durable, Number(line.slice(8)))
+      if (durable >= killAfter) proc.kill('SIGKILL')
     })
     proc.on('close', (_code, signal) => {
       clearTimeout(deadline)
