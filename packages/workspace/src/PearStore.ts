@@ -704,17 +704,27 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
    * part for a legacy file (FILE-2).
    */
   private importSnapshot(snapshot: ParsedSnapshot, mode: 'load' | 'merge'): void {
-    const file = this.file ?? '(memory)'
+    // Only a store with a file imports one (at open, or merging another process's write).
+    const file = this.file as string
     const { orchard } = snapshot
     if (orchard && (orchard.schemaMajor > SCHEMA_MAJOR || orchard.format > FILE_FORMAT)) {
-      const reason =
+      const written =
         `${file} was written by a newer Orchard (file format ${orchard.format}, schema ${orchard.schemaMajor}); ` +
-        `this one understands format ${FILE_FORMAT}, schema ${SCHEMA_MAJOR}. It is shown read-only and will not be rewritten; update Orchard to edit it`
+        `this one understands format ${FILE_FORMAT}, schema ${SCHEMA_MAJOR}.`
       if (mode === 'load') {
+        const reason = `${written} It is shown read-only and will not be rewritten; update Orchard to edit it`
         this.frozen = { reason, projects: snapshot.projects.flatMap((raw) => { const p = parseProject(raw); return p.ok ? [p.project] : [] }) }
         this.local = snapshot.local
+        this.report('newer-schema', reason)
+        return
       }
-      this.report('newer-schema', reason)
+      // A newer Orchard wrote it while this store has it open: this store cannot read its
+      // edits, and its next save replaces the file (FILE-8: never without a copy).
+      this.report(
+        'newer-schema',
+        `${written} Its changes are not merged here, and this store's next save replaces it; update Orchard on this machine to share one file`,
+        preserveAside(file, 'newer-schema')
+      )
       return
     }
 
@@ -741,7 +751,10 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
         if (viewHash(snapshot.projects) !== orchard.viewHash) base = placeDuplicates(this.viewOfUpdate(update, snapshot.local), orchard.duplicates)
         else roles = rolesAt(snapshot.projects, orchard.duplicates)
       } catch (error) {
-        this.report('unreadable-file', `its workspace replica could not be decoded (${(error as Error).message}); importing its plain projects instead`)
+        // FILE-8: the replica is rebuilt from the plain part, so the next save would replace
+        // the file's own replica (its history, its removals) without a copy.
+        const preservedAt = preserveAside(file, 'corrupt')
+        this.report('unreadable-file', `its workspace replica could not be decoded (${(error as Error).message}); importing its plain projects instead`, preservedAt)
         base = mode === 'merge' ? this.diskReference : []
       }
     } else if (mode === 'load' && !this.importLegacy) {
