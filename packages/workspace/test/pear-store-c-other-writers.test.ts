@@ -72,6 +72,24 @@ describe('a plain write (no orchard section) over the file this store wrote', ()
   })
 })
 
+describe('a write whose replica does not decode', () => {
+  it('[FILE-3] [FILE-8] its plain part is read as edits of what this store last wrote (a project it dropped is removed here), and the file is kept aside first', async () => {
+    const { file, dir } = setup()
+    const { store, errors } = open(file)
+    store.addProject('Keep', '/src/keep')
+    store.addProject('Drop', '/src/drop')
+    await store.flush()
+    const broken = JSON.parse(readFileSync(file, 'utf8'))
+    broken.projects = broken.projects.filter((project: { name: string }) => project.name !== 'Drop')
+    broken.orchard.update = 'AAAA'
+    const brokenText = JSON.stringify(broken, null, 2)
+    writeFileSync(file, brokenText)
+    expect(names(store)).toEqual(['Keep'])
+    expect(errors.map((problem) => problem.kind)).toEqual(['unreadable-file'])
+    expect(readFileSync(join(dir, basename(errors[0]!.preservedAt!)), 'utf8')).toBe(brokenText)
+  })
+})
+
 describe('hand edits that remove, at open', () => {
   it('[FILE-3] a project deleted by hand from the plain part of an Orchard file is removed; the others stay as the replica has them', async () => {
     const { file } = setup(sample)
