@@ -150,7 +150,7 @@ describe('another workspace\'s Orchard writes the file', () => {
 })
 
 describe('a newer Orchard writes the file this store has open', () => {
-  it('[FILE-8] [DOC-4] this store keeps working, says its changes are not merged, and keeps the newer file aside before its next save replaces it', async () => {
+  it('[FILE-18] [FILE-8] this store keeps working, says its changes are not merged, and keeps the newer file aside before its next save replaces it', async () => {
     const { file, dir } = setup(sample)
     const { store, errors } = open(file)
     store.addProjectChannel('infra', 'ops')
