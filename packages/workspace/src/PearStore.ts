@@ -635,8 +635,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
    */
   private orderedView(shared: SharedProject): Readonly<Project> {
     const view = viewProject(shared, this.local.projects[shared.id])
+    // No template (a project new here or from another machine): orderLike keeps the view as it is.
     const template = this.loadOrder(this.saveTemplates.get(shared.id) ?? this.diskEntries.get(shared.id))
-    if (template === undefined) return view
     const cached = this.orderedViews.get(view)
     if (cached && cached.template === template) return cached.ordered
     const ordered = orderLike(view, template)
@@ -654,7 +654,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     return order
   }
 
-  private parseForLoad(text: string): { snapshot: ParsedSnapshot; needsRewrite: boolean; salvagedWorkspaceId?: string } | undefined {
+  private parseForLoad(text: string): { snapshot: ParsedSnapshot; salvagedWorkspaceId?: string } | undefined {
     const file = this.file as string
     const outcome = parseSnapshot(text)
     if (outcome.ok) {
@@ -663,7 +663,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
         this.preservedOnLoad = preserveAside(file, 'invalid')
         this.report('invalid-entries', snapshot.problems.join('; '), this.preservedOnLoad)
       }
-      return { snapshot, needsRewrite: snapshot.problems.length > 0 }
+      return { snapshot }
     }
     // FILE-7/FILE-8: unreadable. Keep the bytes, salvage the replica if it is intact.
     const preservedAt = preserveAside(file, 'corrupt')
@@ -693,7 +693,6 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
         },
         problems: []
       },
-      needsRewrite: true,
       ...(salvage.workspaceId ? { salvagedWorkspaceId: salvage.workspaceId } : {})
     }
   }
@@ -704,17 +703,27 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
    * part for a legacy file (FILE-2).
    */
   private importSnapshot(snapshot: ParsedSnapshot, mode: 'load' | 'merge'): void {
-    const file = this.file ?? '(memory)'
+    // Only a store with a file imports one (at open, or merging another process's write).
+    const file = this.file as string
     const { orchard } = snapshot
     if (orchard && (orchard.schemaMajor > SCHEMA_MAJOR || orchard.format > FILE_FORMAT)) {
-      const reason =
+      const written =
         `${file} was written by a newer Orchard (file format ${orchard.format}, schema ${orchard.schemaMajor}); ` +
-        `this one understands format ${FILE_FORMAT}, schema ${SCHEMA_MAJOR}. It is shown read-only and will not be rewritten; update Orchard to edit it`
+        `this one understands format ${FILE_FORMAT}, schema ${SCHEMA_MAJOR}.`
       if (mode === 'load') {
+        const reason = `${written} It is shown read-only and will not be rewritten; update Orchard to edit it`
         this.frozen = { reason, projects: snapshot.projects.flatMap((raw) => { const p = parseProject(raw); return p.ok ? [p.project] : [] }) }
         this.local = snapshot.local
+        this.report('newer-schema', reason)
+        return
       }
-      this.report('newer-schema', reason)
+      // A newer Orchard wrote it while this store has it open: this store cannot read its
+      // edits, and its next save replaces the file (FILE-8: never without a copy).
+      this.report(
+        'newer-schema',
+        `${written} Its changes are not merged here, and this store's next save replaces it; update Orchard on this machine to share one file`,
+        preserveAside(file, 'newer-schema')
+      )
       return
     }
 
@@ -732,6 +741,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     // PEAR-14: which entries of the file are duplicates is read against the array the
     // file's writer rendered (its roles are known), never off their positions alone.
     // `base`: the array the plain part was made from, when it must be imported as edits.
+    // Without a replica that is what this store last read or wrote (at load: nothing yet,
+    // so the whole plain part is imported).
     let base: readonly RoledEntry[] | undefined
     let roles: readonly RoledEntry[] | undefined
     if (orchard) {
@@ -741,8 +752,11 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
         if (viewHash(snapshot.projects) !== orchard.viewHash) base = placeDuplicates(this.viewOfUpdate(update, snapshot.local), orchard.duplicates)
         else roles = rolesAt(snapshot.projects, orchard.duplicates)
       } catch (error) {
-        this.report('unreadable-file', `its workspace replica could not be decoded (${(error as Error).message}); importing its plain projects instead`)
-        base = mode === 'merge' ? this.diskReference : []
+        // FILE-8: the replica is rebuilt from the plain part, so the next save would replace
+        // the file's own replica (its history, its removals) without a copy.
+        const preservedAt = preserveAside(file, 'corrupt')
+        this.report('unreadable-file', `its workspace replica could not be decoded (${(error as Error).message}); importing its plain projects instead`, preservedAt)
+        base = this.diskReference
       }
     } else if (mode === 'load' && !this.importLegacy) {
       if (snapshot.projects.length > 0 && this.file) {
@@ -750,20 +764,15 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
         this.logger.warn(`[orchard] ${this.file}: its ${snapshot.projects.length} local project(s) were not added to workspace ${this.workspaceId}; the file is kept at ${preservedAt}`)
       }
     } else {
-      base = mode === 'merge' ? this.diskReference : []
+      base = this.diskReference
     }
     this.adoptLocal(snapshot.local, mode, { withProjects: true })
     const reference = roles ?? base
     // Projects kept out of the workspace (FILE-10) have no duplicates in it either.
     const classified = reference ? classifyEntries(reference, snapshot.projects) : { duplicateAt: new Set<number>(), duplicates: [] }
-    if (mode === 'load' || !this.dirtyLocal.has('duplicates')) {
-      if (mode === 'load') {
-        this.local.duplicates = classified.duplicates
-        if (classified.duplicates.length > 0) this.reportDuplicates(classified.duplicates)
-      } else {
-        this.setDuplicates(classified.duplicates, 'file')
-      }
-    }
+    // Unless this store changed its duplicates since its last save. At load nothing is
+    // dirty and none are known yet, so every duplicate the file holds is new and reported.
+    if (!this.dirtyLocal.has('duplicates')) this.setDuplicates(classified.duplicates, 'file')
 
     if (base) this.importPlain(base.flatMap((entry) => (entry.duplicate ? [] : [entry.entry])), snapshot.projects, mode, classified.duplicateAt)
     this.setDiskReference(snapshot.projects.map((entry, index) => ({ entry, duplicate: classified.duplicateAt.has(index) })))
@@ -771,7 +780,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
 
   /** The projects a file's update alone describes, as that file's machine saw them. */
   private viewOfUpdate(update: Uint8Array, local: LocalState): Project[] {
-    const doc = new Y.Doc({ guid: this.workspaceId })
+    const doc = new Y.Doc()
     Y.applyUpdateV2(doc, update)
     const model = new WorkspaceModel(doc)
     const projects = model.listProjects().map((shared) => cloneProject(viewProject(shared, local.projects[shared.id])))
