@@ -6,7 +6,7 @@
  * after writing tests for survivors, to see which the new tests kill.
  *
  * The source may have changed since the report: each mutant is found again by its line's
- * text (the nearest line with the same text), and skipped, not guessed, when that line is
+ * text and a neighbouring line (relocate below), and skipped, not guessed, when that line is
  * gone.
  *
  * Usage: tsx scripts/mutation/check-by-hand.ts --report reports/mutation/workspace.json \
@@ -76,12 +76,20 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const oldLines = entry.source.split('\n')
 const newLines = original.split('\n')
-/** The current line (1-based) holding the report's line text, nearest to where it was. */
+/**
+ * The current line (1-based) that is the report's line: the same text with the same line
+ * before or after it (a line's text alone is not enough: `}` or `const file = ...` recur, and
+ * a mutant whose line was removed must not be applied to a look-alike elsewhere), nearest
+ * to where it was. Undefined when the line is gone.
+ */
 function relocate(line: number): number | undefined {
   const text = oldLines[line - 1]
+  const before = oldLines[line - 2]
+  const after = oldLines[line]
   let best: number | undefined
   for (let i = 0; i < newLines.length; i++) {
     if (newLines[i] !== text) continue
+    if (newLines[i - 1] !== before && newLines[i + 1] !== after) continue
     if (best === undefined || Math.abs(i + 1 - line) < Math.abs(best - line)) best = i + 1
   }
   return best
