@@ -177,6 +177,8 @@ describe('the relay record', () => {
     ]
     const answers: unknown[] = []
     for (const [index, [what, call]] of calls.entries()) {
+      // Nothing of a's own pending: its save would merge b's write before the call does.
+      await a.flush()
       b.setRelayWorkspace(record(`rw-b${index}`))
       b.addProjectChannel('p2', `from-b-${index}`)
       await b.flush()
