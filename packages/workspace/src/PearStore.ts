@@ -210,7 +210,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
           },
           delayMs: options.saveDelayMs ?? 50,
           ...(options.fs ? { fs: options.fs } : {}),
-          ...(options.lockStaleMs !== undefined ? { lock: { staleMs: options.lockStaleMs } } : {})
+          lock: { staleMs: options.lockStaleMs } // undefined: withFileLock's default stale time (FILE-4)
         },
         text
       )
@@ -311,7 +311,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     }
     const relayJson = canonicalJson(data.relayWorkspace ?? null)
     if (relayJson !== (base ? base.relayWorkspace : canonicalJson(this.local.relayWorkspace ?? null))) {
-      this.setLocal('relayWorkspace', data.relayWorkspace === undefined ? undefined : structuredClone(data.relayWorkspace))
+      this.setLocal('relayWorkspace', structuredClone(data.relayWorkspace))
     }
     const topLevel: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(data)) {
