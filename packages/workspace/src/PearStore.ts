@@ -159,12 +159,12 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
 
     const text = this.file ? readTextIfExists(this.file) : undefined
     const parsed = text === undefined ? undefined : this.parseForLoad(text)
-    const workspaceId =
-      options.doc?.guid ?? parsed?.snapshot.orchard?.workspaceId ?? parsed?.salvagedWorkspaceId ?? options.workspaceId ?? crypto.randomUUID()
+    // `||`, not `??`, for the file's id: a torn file's replica can be salvaged without it ('').
+    const workspaceId = options.doc?.guid ?? (parsed?.snapshot.orchard?.workspaceId || options.workspaceId) ?? crypto.randomUUID()
     // FILE-14: a legacy file is not rewritten on open, so two processes that open it must
     // build the same replica from it on their own: the workspace id and the import's Yjs
     // client come from the file's text, which makes both imports the same Yjs items.
-    const legacy = !options.doc && !options.workspaceId && text !== undefined && parsed !== undefined && !parsed.snapshot.orchard && !parsed.salvagedWorkspaceId
+    const legacy = !options.doc && !options.workspaceId && text !== undefined && parsed !== undefined && !parsed.snapshot.orchard
     this.doc = options.doc ?? new Y.Doc({ guid: legacy ? legacyWorkspaceId(text) : workspaceId })
     this.model = new WorkspaceModel(this.doc)
     // Edits imported from the file's plain part (a legacy file, or one an older Pear or a
@@ -654,7 +654,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     return order
   }
 
-  private parseForLoad(text: string): { snapshot: ParsedSnapshot; salvagedWorkspaceId?: string } | undefined {
+  private parseForLoad(text: string): { snapshot: ParsedSnapshot } | undefined {
     const file = this.file as string
     const outcome = parseSnapshot(text)
     if (outcome.ok) {
@@ -692,8 +692,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
           duplicates: []
         },
         problems: []
-      },
-      ...(salvage.workspaceId ? { salvagedWorkspaceId: salvage.workspaceId } : {})
+      }
     }
   }
 

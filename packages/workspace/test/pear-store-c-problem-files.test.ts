@@ -88,6 +88,23 @@ describe('an unreadable file', () => {
     ])
   })
 
+  it('[FILE-7] with a torn replica whose workspace id is lost: the store takes the id it was given, or a new one, never an empty id', async () => {
+    const { file, text, workspaceId } = await orchardFile()
+    const torn = text.slice(0, text.indexOf('"viewHash"')).replace(`"workspaceId": "${workspaceId}"`, '"lost": true')
+    expect(torn).not.toContain(workspaceId)
+    writeFileSync(file, torn)
+    const given = open(file, { workspaceId: 'ws-given' }).store
+    expect(given.workspaceId).toBe('ws-given')
+    expect(given.loadStore().projects.map((project) => project.channels)).toEqual([
+      ['general', 'frontend', 'release-notes'],
+      ['general', 'ops']
+    ])
+    await given.close()
+    writeFileSync(file, torn)
+    const fresh = open(file).store
+    expect(fresh.workspaceId).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
   it('[FILE-7] whose replica does not decode: the plain projects load, the report says the replica could not be decoded, and the file is kept aside before a save replaces it (FILE-8)', async () => {
     const { file, dir, text } = await orchardFile()
     const broken = JSON.parse(text)
