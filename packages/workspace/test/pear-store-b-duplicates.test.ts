@@ -92,6 +92,25 @@ describe('PEAR-14: duplicates given to saveStore', () => {
   })
 })
 
+describe('PEAR-14: a duplicate given here and another process\'s save', () => {
+  it('[PEAR-14] [FILE-4] a duplicate given to saveStore here survives another process saving the file before this store does', async () => {
+    const file = tempProjectsFile(sampleText)
+    // This store's save waits for flush(), so the other process's save lands first.
+    const here = openStore(file, { saveDelayMs: 60_000 }).store
+    const other = openStore(file).store
+    const data = here.loadStore()
+    data.projects.push(entry('infra', 'Infra copy'))
+    here.saveStore(data)
+    other.addProjectChannel('pear-app', 'design')
+    await other.flush()
+    expect(here.loadStore().projects.map((project) => project.name)).toEqual(['Pear App', 'Infra', 'Infra copy'])
+    await here.close()
+    const reopened = openStore(file).store.loadStore()
+    expect(reopened.projects.map((project) => project.name)).toEqual(['Pear App', 'Infra', 'Infra copy'])
+    expect(reopened.projects[0]!.channels).toContain('design')
+  })
+})
+
 describe('PEAR-14: removeProject and duplicates', () => {
   it('[PEAR-14] removeProject removes every entry of its id, keeps the copies of other ids, and reports nothing', async () => {
     const file = tempProjectsFile(sampleText)
