@@ -380,9 +380,10 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       delete this.local.projects[id]
       this.touchLocal('projects')
     }
-    // Pear's filter removes every entry with the id, duplicates too (PEAR-14).
+    // Pear's filter removes every entry with the id, duplicates too (PEAR-14). An unchanged
+    // list is no change: setDuplicates compares before it touches anything.
     const duplicates = this.local.duplicates.filter((entry) => !(isRecord(entry.entry) && entry.entry.id === id))
-    if (duplicates.length !== this.local.duplicates.length) this.setDuplicates(duplicates, 'removeProject')
+    this.setDuplicates(duplicates, 'removeProject')
     if (this.local.activeProjectId === id) this.setLocal('activeProjectId', null)
   }
 
@@ -564,7 +565,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     })
     this.local.duplicates = next
     if (where !== 'file') this.touchLocal('duplicates')
-    if (fresh.length > 0 && where !== 'removeProject') this.reportDuplicates(fresh)
+    // removeProject only drops entries, so it never has a fresh one to report.
+    if (fresh.length > 0) this.reportDuplicates(fresh)
   }
 
   private reportDuplicates(entries: DuplicateEntry[]): void {
@@ -582,8 +584,9 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
   }
 
   private setLocal<K extends 'activeProjectId' | 'relayWorkspace' | 'topLevel'>(key: K, value: LocalState[K]): void {
-    if (value === undefined) delete this.local[key]
-    else this.local[key] = value
+    // An undefined value is no value: every reader of local state (loadStore, the file's
+    // render, the merge) treats a key set to undefined as one that is absent.
+    this.local[key] = value
     this.touchLocal(key)
   }
 
