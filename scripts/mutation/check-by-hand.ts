@@ -3,7 +3,8 @@
  * reports/mutation/<package>.json) to the real source file, runs the named test files on
  * each (vitest.mutation.config.ts: no build step, sources only) and restores the file:
  * the "by hand" check TESTING.md reports, without Stryker's hour-long sandbox run. Use it
- * after writing tests for survivors, to see which the new tests kill.
+ * after writing tests for survivors, to see which the new tests kill. It edits this checkout's
+ * file while it runs: run no other tests here meanwhile, or they see the mutant.
  *
  * The source may have changed since the report: each mutant is found again by its line's
  * text and a neighbouring line (relocate below), and skipped, not guessed, when that line is
