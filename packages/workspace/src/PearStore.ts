@@ -554,7 +554,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
 
   /** PEAR-14: the entries kept beside the doc because an earlier entry has their id. */
   private setDuplicates(next: DuplicateEntry[], where: 'saveStore' | 'removeProject' | 'file'): void {
-    if (canonicalJson(next) === canonicalJson(this.local.duplicates)) return
+    // Key order counts (PEAR-15): the file keeps each entry as it was given, as Pear writes it.
+    if (JSON.stringify(next) === JSON.stringify(this.local.duplicates)) return
     // Reported when an id gains an entry, not when a known duplicate is edited or moved.
     const known = new Map<unknown, number>()
     for (const entry of this.local.duplicates) known.set(duplicateId(entry), (known.get(duplicateId(entry)) ?? 0) + 1)

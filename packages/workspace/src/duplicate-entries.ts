@@ -10,6 +10,7 @@
  * `reference`: what loadStore handed out, what this store or another wrote last), whose
  * roles are known, and each entry keeps the role of the entry it pairs with.
  */
+import { orderLike } from './key-order.js'
 import { canonicalJson, isRecord, parseProject } from './pear-rules.js'
 import type { DuplicateEntry } from './local-state.js'
 import type { Project } from './types.js'
@@ -39,7 +40,8 @@ export function placeDuplicates<T extends Readonly<Project>>(projects: readonly 
     const parsed = parseProject(entry)
     if (!parsed.ok) continue
     const sibling = out.findIndex((placed) => !placed.duplicate && placed.entry.id === parsed.project.id)
-    out.splice(Math.max(Math.min(index, out.length), sibling + 1), 0, { entry: parsed.project, duplicate: true })
+    // PEAR-15: in the key order it was given in, as Pear writes what it is given.
+    out.splice(Math.max(Math.min(index, out.length), sibling + 1), 0, { entry: orderLike(parsed.project, entry), duplicate: true })
   }
   return out
 }

@@ -32,6 +32,22 @@ describe('PEAR-14: duplicates given to saveStore', () => {
     expect(reopened.loadStore().projects.map((project) => project.name)).toEqual(['Pear App', 'Infra', 'Infra copy'])
   })
 
+  it('[PEAR-14] [PEAR-15] a duplicate given back with its keys in another order is written in that order, as Pear writes what it is given', async () => {
+    const file = tempProjectsFile(sampleText)
+    const { store } = openStore(file)
+    const data = store.loadStore()
+    data.projects.push(entry('infra', 'Infra copy'))
+    store.saveStore(data)
+    await store.flush()
+    const again = store.loadStore()
+    const copy = again.projects[2] as unknown as Record<string, unknown>
+    again.projects[2] = Object.fromEntries(Object.entries(copy).reverse()) as unknown as Entry
+    store.saveStore(again)
+    await store.flush()
+    const written = (JSON.parse(readFileSync(file, 'utf8')) as { projects: Array<Record<string, unknown>> }).projects[2]!
+    expect(Object.keys(written)).toEqual(Object.keys(copy).reverse())
+  })
+
   it('[PEAR-14] two entries repeating two ids in one save are reported in one plural message naming both ids', () => {
     const { store, errors } = openStore(tempProjectsFile(sampleText))
     const data = store.loadStore()
