@@ -822,10 +822,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     // Another process on this machine wrote the file: take its local fields unless we
     // changed ours since our last save (then ours are newer).
     if (!this.dirtyLocal.has('activeProjectId')) this.local.activeProjectId = disk.activeProjectId
-    if (!this.dirtyLocal.has('relayWorkspace')) {
-      if (disk.relayWorkspace) this.local.relayWorkspace = disk.relayWorkspace
-      else delete this.local.relayWorkspace
-    }
+    // API-10: as found, a non-object or null included (a load keeps those too).
+    if (!this.dirtyLocal.has('relayWorkspace')) this.local.relayWorkspace = disk.relayWorkspace
     if (!this.dirtyLocal.has('topLevel')) this.local.topLevel = disk.topLevel
     if (withProjects && !this.dirtyLocal.has('projects')) this.local.projects = disk.projects
     const known = new Set(this.local.quarantine.map((entry) => canonicalJson(entry)))
