@@ -793,8 +793,9 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     )
     // Merged from another process's plain write, these edits are new items only this
     // replica holds: they are saved, or a restart would make them again as other items
-    // (and a removal of one copy would not remove the other).
-    if (mode === 'merge' && Y.getState(this.doc.store, this.doc.clientID) > before) this.writer?.markDirty()
+    // (and a removal of one copy would not remove the other). At open there is no writer
+    // yet: the constructor decides what an open saves (FILE-14).
+    if (Y.getState(this.doc.store, this.doc.clientID) > before) this.writer?.markDirty()
     if (result.localChanged) this.touchLocal('projects')
     if (result.rejected.length > 0) {
       // PEAR-12: Pear drops these and its next save deletes them; Orchard keeps them.
@@ -857,9 +858,20 @@ function saveOpenStores(): void {
   for (const store of openStores) store.saveIfDirty()
 }
 
+/**
+ * What Yjs holds as pending (updates whose dependencies have not arrived), as text that
+ * changes whenever it does. Byte lengths alone are not enough: a second pending removal
+ * next to the first merges into one range of the same size, so it was never saved and a
+ * restart brought the removed item back.
+ */
 function pendingSignature(doc: Y.Doc): string {
   const { pendingStructs, pendingDs } = doc.store
-  return `${pendingStructs?.update.byteLength ?? 0}:${pendingDs?.byteLength ?? 0}`
+  const structs = bytesText(pendingStructs?.update)
+  return `${structs.length}:${structs}${bytesText(pendingDs)}`
+}
+
+function bytesText(bytes: Uint8Array | null | undefined): string {
+  return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : ''
 }
 
 /** Pear's store API bound to a projects.json (and optionally a shared doc). */

@@ -19,7 +19,7 @@ afterEach(async () => {
 
 interface FileJson {
   projects: Array<Record<string, unknown>>
-  orchard: { viewHash: string; quarantine: unknown[]; localRoots: Record<string, unknown> }
+  orchard: { viewHash: string; quarantine: unknown[]; localFields: Record<string, unknown> }
   [key: string]: unknown
 }
 
@@ -99,19 +99,15 @@ describe('another process\'s write, merged', () => {
     expect(readFileSync(file, 'utf8')).toBe(moved)
   })
 
-  it('[FILE-14] [LOCAL-2] a hand edit of a root\'s path is this machine\'s path, saved in its local roots', async () => {
+  it('[FILE-14] [LOCAL-3] a cloud agent added to the file by hand is this machine\'s, saved in its local fields though the replica did not change', async () => {
     const { file } = folder()
     await orchardFile(file)
     const { store } = open(file)
-    handEdit(file, (json) => {
-      const roots = json.projects[0]!.roots as Array<Record<string, unknown>>
-      roots[0]!.path = '/Users/ana/app'
-      json.projects[0]!.rootPath = '/Users/ana/app'
-    })
-    expect(store.loadStore().projects[0]!.rootPath).toBe('/Users/ana/app')
+    handEdit(file, (json) => (json.projects[0]!.cloudAgent = null))
+    expect(store.loadStore().projects[0]!.cloudAgent).toBeNull()
     await store.flush()
     expect(writtenByOrchard(file)).toBe(true)
-    expect(readJson(file).orchard.localRoots).toEqual({ p1: { r1: '/Users/ana/app' } })
+    expect(readJson(file).orchard.localFields).toEqual({ p1: { cloudAgent: null } })
   })
 
   it('[FILE-12] [LOCAL-1] [LOCAL-2] another process\'s relay record, top-level keys and root paths are taken when this store has not changed its own', async () => {
