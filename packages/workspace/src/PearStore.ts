@@ -796,7 +796,9 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     // (and a removal of one copy would not remove the other). At open there is no writer
     // yet: the constructor decides what an open saves (FILE-14).
     if (Y.getState(this.doc.store, this.doc.clientID) > before) this.writer?.markDirty()
-    if (result.localChanged) this.touchLocal('projects')
+    // Saved, but not marked as changed here: it came from the file, so a later write to the
+    // file (one undoing it, say) is taken over it, as a fresh open would read it.
+    if (result.localChanged) this.writer?.markDirty()
     if (result.rejected.length > 0) {
       // PEAR-12: Pear drops these and its next save deletes them; Orchard keeps them.
       const known = new Set(this.local.quarantine.map((entry) => canonicalJson(entry)))
@@ -811,7 +813,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
           `(${result.rejected.map((entry) => entry.reason).join('; ')}); kept under orchard.quarantine, not shown`,
         preservedAt
       )
-      this.touchLocal('quarantine')
+      // Kept in the next save; the quarantine merges as a union, so it needs no "changed here" mark.
+      this.writer?.markDirty()
     }
   }
 

@@ -110,6 +110,19 @@ describe('another process\'s write, merged', () => {
     expect(readJson(file).orchard.localFields).toEqual({ p1: { cloudAgent: null } })
   })
 
+  it('[FILE-12] [LOCAL-3] a hand edit undone by the next write to the file is undone here too, as a fresh open reads the file', () => {
+    const { file } = folder()
+    return orchardFile(file).then(() => {
+      const original = readFileSync(file, 'utf8')
+      const { store, release } = openHeld(file) // this store has not saved in between
+      handEdit(file, (json) => (json.projects[0]!.cloudAgent = null))
+      expect(store.loadStore().projects[0]!.cloudAgent).toBeNull()
+      writeFileSync(file, original)
+      expect(store.loadStore().projects[0]).not.toHaveProperty('cloudAgent')
+      release()
+    })
+  })
+
   it('[FILE-12] [LOCAL-1] [LOCAL-2] another process\'s relay record, top-level keys and root paths are taken when this store has not changed its own', async () => {
     const { file } = folder()
     await orchardFile(file)
