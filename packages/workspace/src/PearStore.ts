@@ -805,9 +805,12 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     )
     // Merged from another process's plain write, these edits are new items only this
     // replica holds: they are saved, or a restart would make them again as other items
-    // (and a removal of one copy would not remove the other).
-    if (mode === 'merge' && Y.getState(this.doc.store, this.doc.clientID) > before) this.writer?.markDirty()
-    if (result.localChanged) this.touchLocal('projects')
+    // (and a removal of one copy would not remove the other). At open there is no writer
+    // yet: the constructor decides what an open saves (FILE-14).
+    if (Y.getState(this.doc.store, this.doc.clientID) > before) this.writer?.markDirty()
+    // Saved, but not marked as changed here: it came from the file, so a later write to the
+    // file (one undoing it, say) is taken over it, as a fresh open would read it.
+    if (result.localChanged) this.writer?.markDirty()
     if (result.rejected.length > 0) {
       // PEAR-12: Pear drops these and its next save deletes them; Orchard keeps them.
       const known = new Set(this.local.quarantine.map((entry) => canonicalJson(entry)))
@@ -822,7 +825,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
           `(${result.rejected.map((entry) => entry.reason).join('; ')}); kept under orchard.quarantine, not shown`,
         preservedAt
       )
-      this.touchLocal('quarantine')
+      // Kept in the next save; the quarantine merges as a union, so it needs no "changed here" mark.
+      this.writer?.markDirty()
     }
   }
 
@@ -834,10 +838,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     // Another process on this machine wrote the file: take its local fields unless we
     // changed ours since our last save (then ours are newer).
     if (!this.dirtyLocal.has('activeProjectId')) this.local.activeProjectId = disk.activeProjectId
-    if (!this.dirtyLocal.has('relayWorkspace')) {
-      if (disk.relayWorkspace) this.local.relayWorkspace = disk.relayWorkspace
-      else delete this.local.relayWorkspace
-    }
+    // API-10: as found, a non-object or null included (a load keeps those too).
+    if (!this.dirtyLocal.has('relayWorkspace')) this.local.relayWorkspace = disk.relayWorkspace
     if (!this.dirtyLocal.has('topLevel')) this.local.topLevel = disk.topLevel
     if (withProjects && !this.dirtyLocal.has('projects')) this.local.projects = disk.projects
     const known = new Set(this.local.quarantine.map((entry) => canonicalJson(entry)))
@@ -871,9 +873,20 @@ function saveOpenStores(): void {
   for (const store of openStores) store.saveIfDirty()
 }
 
+/**
+ * What Yjs holds as pending (updates whose dependencies have not arrived), as text that
+ * changes whenever it does. Byte lengths alone are not enough: a second pending removal
+ * next to the first merges into one range of the same size, so it was never saved and a
+ * restart brought the removed item back.
+ */
 function pendingSignature(doc: Y.Doc): string {
   const { pendingStructs, pendingDs } = doc.store
-  return `${pendingStructs?.update.byteLength ?? 0}:${pendingDs?.byteLength ?? 0}`
+  const structs = bytesText(pendingStructs?.update)
+  return `${structs.length}:${structs}${bytesText(pendingDs)}`
+}
+
+function bytesText(bytes: Uint8Array | null | undefined): string {
+  return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : ''
 }
 
 /** Pear's store API bound to a projects.json (and optionally a shared doc). */
