@@ -194,9 +194,10 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       const now = pendingSignature(this.doc)
       if (now === pending) return
       pending = now
-      if (tr.origin !== FILE_ORIGIN) this.writer?.markDirty()
+      if (tr.origin !== FILE_ORIGIN) this.scheduleSave()
     })
-    // DOC-4: a file from a newer Orchard is never rewritten, so no writer at all.
+    // DOC-4: a file from a newer Orchard is never rewritten, so no writer at all (a doc
+    // from a newer Orchard: see scheduleSave).
     if (this.file && !this.frozen) {
       this.writer = new SnapshotWriter(
         this.file,
@@ -222,7 +223,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     // FILE-14: opening is reading. What was imported from the file is in the file already;
     // the file is written at the first real change, not because it was opened.
     this.dirtyLocal.clear()
-    if (importedIntoGivenDoc) this.writer?.markDirty()
+    if (importedIntoGivenDoc) this.scheduleSave()
   }
 
   get workspaceId(): string {
@@ -580,6 +581,14 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     )
   }
 
+  /**
+   * The file is to be written (debounced). Never while the doc is a newer Orchard's (DOC-4):
+   * its projects cannot be read here, so a rewrite would empty the file's projects.
+   */
+  private scheduleSave(): void {
+    if (!this.model.readOnlyReason) this.writer?.markDirty()
+  }
+
   private assertWritable(): void {
     if (this.frozen) throw new ReadOnlyWorkspaceError(this.frozen.reason)
   }
@@ -593,12 +602,12 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
 
   private touchLocal(key: string): void {
     this.dirtyLocal.add(key)
-    this.writer?.markDirty()
+    this.scheduleSave()
   }
 
   private handleModelChange(change: WorkspaceChange): void {
     // FILE-14: what came from the file is in the file; only other changes need a save.
-    if (change.origin !== FILE_ORIGIN) this.writer?.markDirty()
+    if (change.origin !== FILE_ORIGIN) this.scheduleSave()
     if (change.local && change.origin !== FILE_ORIGIN) return
     this.emit('change', [{ projectIds: change.projectIds, source: change.origin === FILE_ORIGIN ? 'file' : 'remote' }])
   }
@@ -807,10 +816,10 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     // replica holds: they are saved, or a restart would make them again as other items
     // (and a removal of one copy would not remove the other). At open there is no writer
     // yet: the constructor decides what an open saves (FILE-14).
-    if (Y.getState(this.doc.store, this.doc.clientID) > before) this.writer?.markDirty()
+    if (Y.getState(this.doc.store, this.doc.clientID) > before) this.scheduleSave()
     // Saved, but not marked as changed here: it came from the file, so a later write to the
     // file (one undoing it, say) is taken over it, as a fresh open would read it.
-    if (result.localChanged) this.writer?.markDirty()
+    if (result.localChanged) this.scheduleSave()
     if (result.rejected.length > 0) {
       // PEAR-12: Pear drops these and its next save deletes them; Orchard keeps them.
       const known = new Set(this.local.quarantine.map((entry) => canonicalJson(entry)))
@@ -826,7 +835,7 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
         preservedAt
       )
       // Kept in the next save; the quarantine merges as a union, so it needs no "changed here" mark.
-      this.writer?.markDirty()
+      this.scheduleSave()
     }
   }
 
@@ -852,6 +861,8 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
     if (!outcome.ok) {
       const preservedAt = this.file ? preserveAside(this.file, 'corrupt') : undefined
       this.report('unreadable-file', `${outcome.error}; another process wrote it. The copy is kept and this replica is saved over it`, preservedAt)
+      // Now, not at this store's next change: until then no Pear could read the file.
+      this.scheduleSave()
       return
     }
     this.importSnapshot(outcome.snapshot, 'merge')

@@ -4,7 +4,7 @@
  * Written against the survivors of a Stryker run over PearStore.ts lines 783-896
  * (TESTING.md, session 5).
  */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
@@ -54,5 +54,19 @@ describe('a legacy file opened with a synced doc', () => {
     expect(store.readOnlyReason).toMatch(/Update Orchard/)
     expect(store.loadStore().projects).toEqual([])
     expect(() => store.addProject('B', '/b')).toThrow(ReadOnlyWorkspaceError)
+  })
+
+  it('[DOC-4] with a doc from a newer Orchard, the legacy file is never rewritten: a local change (the active project) stays in memory, and the projects it holds are not lost', async () => {
+    const newer = new Y.Doc({ guid: 'ws-newer' })
+    newer.getMap('meta').set('schemaMajor', SCHEMA_MAJOR + 1)
+    const file = legacyFile([{ id: 'p1', name: 'App', roots: [{ path: '/home/ana/app' }] }])
+    const before = readFileSync(file, 'utf8')
+    const store = open({ file, doc: newer })
+    store.setActiveProject('p1')
+    store.setLocalValue('theme', 'dark')
+    newer.getMap('meta').set('touched', true) // a change to the doc, as a relay's update would be
+    await store.flush()
+    await store.close()
+    expect(readFileSync(file, 'utf8')).toBe(before)
   })
 })

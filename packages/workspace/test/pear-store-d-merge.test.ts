@@ -266,4 +266,14 @@ describe('an unreadable write by another process', () => {
       expect(readFileSync(errors[0]!.preservedAt!, 'utf8')).toBe('{"projects": [')
     })
   })
+
+  it('[FILE-7] [FILE-8] is replaced by this replica with no change of this store\'s own, as the report says: Pear can read the file again', async () => {
+    const { file } = folder()
+    await orchardFile(file)
+    const { store } = open(file)
+    writeFileSync(file, '{"projects": [')
+    expect(store.loadStore().projects.map((project) => project.name)).toEqual(['App'])
+    await store.flush()
+    expect((JSON.parse(readFileSync(file, 'utf8')) as FileJson).projects.map((project) => project.name)).toEqual(['App'])
+  })
 })
