@@ -220,9 +220,9 @@ export class PearStore extends ObservableV2<PearStoreEvents> {
       openStores.add(this)
       if (openStores.size === 1) process.on('beforeExit', saveOpenStores)
     }
-    // FILE-14: opening is reading. What was imported from the file is in the file already;
-    // the file is written at the first real change, not because it was opened.
-    this.dirtyLocal.clear()
+    // FILE-14: opening is reading. What was imported from the file is in the file already
+    // (and marks nothing as changed here); the file is written at the first real change,
+    // not because it was opened.
     if (importedIntoGivenDoc) this.scheduleSave()
   }
 
