@@ -9,6 +9,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import { REPO_ROOT } from './proc.js'
 
 interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
@@ -110,17 +111,21 @@ function where(cf: CallFrame, notAfter: number): string {
 }
 
 function main(): void {
-  const args = process.argv.slice(2)
-  const file = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a))
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      top: { type: 'string', default: '25' },
+      filter: { type: 'string' },
+      'from-ms': { type: 'string', default: '0' },
+      'to-ms': { type: 'string' }
+    }
+  })
+  const [file] = positionals
   if (!file) throw new Error('usage: cpuprofile-top.ts <file.cpuprofile> [--top 25] [--filter substr] [--from-ms N] [--to-ms N]')
-  const opt = (k: string) => {
-    const i = args.indexOf(k)
-    return i >= 0 ? args[i + 1] : undefined
-  }
-  const top = Number(opt('--top') ?? 25)
-  const filter = opt('--filter')
-  const fromMs = Number(opt('--from-ms') ?? 0)
-  const toMs = Number(opt('--to-ms') ?? Number.POSITIVE_INFINITY)
+  const top = Number(values.top)
+  const filter = values.filter
+  const fromMs = Number(values['from-ms'])
+  const toMs = values['to-ms'] === undefined ? Number.POSITIVE_INFINITY : Number(values['to-ms'])
   const notAfter = statSync(file).mtimeMs + 1000
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile
   const byId = new Map(p.nodes.map((n) => [n.id, n]))

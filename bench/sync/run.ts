@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { parseArgs as parseCli } from 'node:util'
 import { REPO_ROOT, type MemSample } from './proc.js'
 import {
   FULL, QUICK, Rooms, convergenceFloor, convergenceOnce, fullSync, fullSyncFloor, latencyFloor, latencyOnce, roomsOnce,
@@ -20,40 +21,39 @@ const SCENARIOS: Scenario[] = ['convergence', 'latency', 'rooms', 'fullsync']
 
 interface Args { scenarios: Scenario[]; targets: Target[]; quick: boolean; seed: number; repeats: number | null; out: string | null }
 
+const USAGE = 'npx tsx bench/sync/run.ts [--scenario convergence|latency|rooms|fullsync|all] [--targets ywebsocket,hocuspocus3,hocuspocus4,orchard,orchard-normal] [--quick] [--seed N] [--repeats N] [--out FILE]'
+
 function parseArgs(argv: string[]): Args {
-  const a: Args = { scenarios: SCENARIOS, targets: ALL_TARGETS, quick: false, seed: 42, repeats: null, out: null }
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!
-    const v = () => {
-      const x = argv[++i]
-      if (x === undefined) throw new Error(`${k} needs a value`)
-      return x
+  const { values } = parseCli({
+    args: argv,
+    options: {
+      scenario: { type: 'string', default: 'all' },
+      targets: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      seed: { type: 'string', default: '42' },
+      repeats: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false }
     }
-    if (k === '--quick') a.quick = true
-    else if (k === '--scenario') {
-      const s = v()
-      if (s === 'all') a.scenarios = SCENARIOS
-      else {
-        const list = s.split(',') as Scenario[]
-        for (const x of list) if (!SCENARIOS.includes(x)) throw new Error(`unknown scenario ${x} (${SCENARIOS.join('|')}|all)`)
-        a.scenarios = list
-      }
-    } else if (k === '--targets') {
-      const names = v().split(',')
-      a.targets = names.map((n) => {
-        const t = ALL_TARGETS.find((x) => x.name === n)
-        if (!t) throw new Error(`unknown target ${n} (${ALL_TARGETS.map((x) => x.name).join(',')})`)
-        return t
-      })
-    } else if (k === '--seed') a.seed = Number(v())
-    else if (k === '--repeats') a.repeats = Math.max(1, Number(v()))
-    else if (k === '--out') a.out = v()
-    else if (k === '--help' || k === '-h') {
-      process.stdout.write('npx tsx bench/sync/run.ts [--scenario convergence|latency|rooms|fullsync|all] [--targets ywebsocket,hocuspocus3,hocuspocus4,orchard,orchard-normal] [--quick] [--seed N] [--repeats N] [--out FILE]\n')
-      process.exit(0)
-    } else throw new Error(`unknown argument ${k}`)
+  })
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    process.exit(0)
   }
-  return a
+  const scenarios = values.scenario === 'all' ? SCENARIOS : (values.scenario.split(',') as Scenario[])
+  for (const x of scenarios) if (!SCENARIOS.includes(x)) throw new Error(`unknown scenario ${x} (${SCENARIOS.join('|')}|all)`)
+  const targets = values.targets === undefined
+    ? ALL_TARGETS
+    : values.targets.split(',').map((n) => {
+      const t = ALL_TARGETS.find((x) => x.name === n)
+      if (!t) throw new Error(`unknown target ${n} (${ALL_TARGETS.map((x) => x.name).join(',')})`)
+      return t
+    })
+  const seed = Number(values.seed)
+  if (!Number.isInteger(seed)) throw new Error(`--seed takes an integer; got ${values.seed}`)
+  const repeats = values.repeats === undefined ? null : Math.max(1, Number(values.repeats))
+  if (repeats !== null && !Number.isInteger(repeats)) throw new Error(`--repeats takes a whole number; got ${values.repeats}`)
+  return { scenarios, targets, quick: values.quick, seed, repeats, out: values.out ?? null }
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`)

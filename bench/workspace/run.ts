@@ -17,6 +17,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import {
   createPearStore,
   type PearStore,
@@ -47,17 +48,17 @@ interface Options {
   warmupSize: number
 }
 
-function parseOptions(argv: readonly string[]): Options {
-  let quick = false
-  let seed = process.env.ORCHARD_SEED ? Number(process.env.ORCHARD_SEED) : DEFAULT_SEED
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string
-    if (arg === '--quick') quick = true
-    else if (arg === '--seed') seed = Number(argv[++i])
-    else if (arg.startsWith('--seed=')) seed = Number(arg.slice('--seed='.length))
-    else throw new Error(`unknown argument ${arg}; usage: npx tsx bench/workspace/run.ts [--quick] [--seed N]`)
-  }
-  if (!Number.isInteger(seed) || seed < 0) throw new Error('--seed takes a non-negative integer')
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      seed: { type: 'string', default: process.env.ORCHARD_SEED ?? String(DEFAULT_SEED) }
+    }
+  })
+  const seed = Number(values.seed)
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed takes a non-negative integer; got ${values.seed}. Usage: npx tsx bench/workspace/run.ts [--quick] [--seed N]`)
+  const quick = values.quick
   return { quick, seed, sizes: quick ? [100, 1_000] : [100, 1_000, 10_000], warmupSize: 200 }
 }
 
