@@ -5,49 +5,17 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { ZodError } from 'zod'
-import { PearStore, type StoreData, type StoreProblem } from '@orchard/workspace'
-import { recordingLogger, tempDir } from '@orchard/workspace/testing'
+import { PearStore, type StoreData } from '@orchard/workspace'
+import { pearEntry, storeFiles } from './harness/store-files.js'
 import { oldPearCall, oldPearLoad, oldPearSave, type OldPearStore } from './harness/old-pear.js'
 
 const sample = readFileSync(new URL('./fixtures/pear-projects.sample.json', import.meta.url), 'utf8')
-const cleanups: Array<() => void | Promise<void>> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const { setup, open, cleanups } = storeFiles('orchard-fidelity-')
 
-function setup(content?: string): { dir: string; file: string } {
-  const { dir, cleanup } = tempDir('orchard-fidelity-')
-  cleanups.push(cleanup)
-  const file = join(dir, 'projects.json')
-  if (content !== undefined) writeFileSync(file, content)
-  return { dir, file }
-}
-
-function open(file: string, extra: Partial<ConstructorParameters<typeof PearStore>[0]> = {}) {
-  const logger = recordingLogger()
-  const store = new PearStore({ file, logger, saveDelayMs: 1, ...extra })
-  const errors: StoreProblem[] = []
-  let saves = 0
-  store.on('error', (problem) => errors.push(problem))
-  store.on('saved', () => saves++)
-  cleanups.push(() => store.close().catch(() => undefined))
-  return { store, logger, errors, saves: () => saves }
-}
-
-const project = (id: string, name: string, path: string, more: Record<string, unknown> = {}) => ({
-  id,
-  name,
-  relayWorkspaceId: id,
-  rootPath: path,
-  roots: [{ id: path, name: path.split('/').pop(), path }],
-  channels: ['general'],
-  channelPeople: {},
-  integrations: [],
-  ...more
-})
+const project = pearEntry
 
 describe('item 1: first run without Pear\'s config folder', () => {
   it('[FILE-13] the folder of projects.json is created and the first save lands', async () => {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { PearStore } from '@orchard/workspace'
-import { legacyFile, pearEntry, storeFiles } from './harness/pear-store-a-files.js'
+import { legacyFile, pearEntry, storeFiles } from './harness/store-files.js'
 
 const { setup, open } = storeFiles()
 const twoProjects = legacyFile([pearEntry('p1', 'One', '/src/p1'), pearEntry('p2', 'Two', '/src/p2')])

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { StoreData } from '@orchard/workspace'
 import { storePair } from './harness/fixtures.js'
-import { legacyFile, pearEntry, storeFiles } from './harness/pear-store-a-files.js'
+import { legacyFile, pearEntry, storeFiles } from './harness/store-files.js'
 
 const { setup, open } = storeFiles()
 const twoProjects = legacyFile([pearEntry('p1', 'One', '/src/p1'), pearEntry('p2', 'Two', '/src/p2')], { activeProjectId: 'p1' })

@@ -12,7 +12,7 @@ import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { nodeDurableFs, type DurableFs } from '@orchard/workspace/testing'
 import { memoryStore } from './harness/fixtures.js'
-import { storeFiles } from './harness/pear-store-a-files.js'
+import { storeFiles } from './harness/store-files.js'
 
 const { setup, open } = storeFiles()
 const repo = fileURLToPath(new URL('../../../', import.meta.url))

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { PearStore, type Project, type StoreProblem } from '@orchard/workspace'
 import { recordingLogger, tempDir } from '@orchard/workspace/testing'
 import { oldPearCall, oldPearLoad, oldPearSave } from './harness/old-pear.js'
+import { pearEntry } from './harness/store-files.js'
 
 const cleanups: Array<() => void | Promise<void>> = []
 afterEach(async () => {
@@ -28,17 +29,7 @@ function openOn(content: string) {
   return { store, file, errors }
 }
 
-const project = (id: string, name: string, path: string, more: Record<string, unknown> = {}) => ({
-  id,
-  name,
-  relayWorkspaceId: id,
-  rootPath: path,
-  roots: [{ id: path, name: path.split('/').pop(), path }],
-  channels: ['general'],
-  channelPeople: {},
-  integrations: [],
-  ...more
-})
+const project = pearEntry
 
 /** A legacy Pear file: `web` has two keys of its own, `color` before `emoji`. */
 const legacy = oldPearSave({

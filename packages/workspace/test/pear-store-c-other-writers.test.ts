@@ -6,34 +6,17 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { PearStore, viewHash, type PearStoreOptions, type StoreProblem } from '@orchard/workspace'
-import { recordingLogger, tempDir } from '@orchard/workspace/testing'
+import { storeFiles } from './harness/store-files.js'
 import { oldPearCall, oldPearSave } from './harness/old-pear.js'
 
 const sample = readFileSync(new URL('./fixtures/pear-projects.sample.json', import.meta.url), 'utf8')
-const cleanups: Array<() => void | Promise<void>> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-
-function setup(content?: string): { dir: string; file: string } {
-  const { dir, cleanup } = tempDir('orchard-psc-writers-')
-  cleanups.push(cleanup)
-  const file = join(dir, 'projects.json')
-  if (content !== undefined) writeFileSync(file, content)
-  return { dir, file }
-}
-
+const files = storeFiles('orchard-psc-writers-')
+const { setup } = files
 /** A store that saves only when flushed, so a test decides what is on disk when another writer comes. */
-function open(file: string, extra: Partial<PearStoreOptions> = {}) {
-  const store = new PearStore({ file, logger: recordingLogger(), saveDelayMs: 60_000, ...extra })
-  const errors: StoreProblem[] = []
-  store.on('error', (problem) => errors.push(problem))
-  cleanups.push(() => store.close().catch(() => undefined))
-  return { store, errors }
-}
+const open = (file: string, extra: Partial<PearStoreOptions> = {}) => files.open(file, { saveDelayMs: 60_000, ...extra })
 
 function asides(dir: string): string[] {
   return readdirSync(dir).filter((name) => name.startsWith('projects.json.')).sort()

@@ -5,32 +5,15 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { PearStore, type PearStoreOptions, type StoreProblem } from '@orchard/workspace'
-import { recordingLogger, tempDir } from '@orchard/workspace/testing'
+import { PearStore, type StoreProblem } from '@orchard/workspace'
+import { recordingLogger } from '@orchard/workspace/testing'
+import { storeFiles } from './harness/store-files.js'
 import { oldPearSave } from './harness/old-pear.js'
 
 const sample = readFileSync(new URL('./fixtures/pear-projects.sample.json', import.meta.url), 'utf8')
-const cleanups: Array<() => void | Promise<void>> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-
-function setup(content?: string): { dir: string; file: string } {
-  const { dir, cleanup } = tempDir('orchard-psc-problems-')
-  cleanups.push(cleanup)
-  const file = join(dir, 'projects.json')
-  if (content !== undefined) writeFileSync(file, content)
-  return { dir, file }
-}
-
-function open(file: string, extra: Partial<PearStoreOptions> = {}) {
-  const logger = recordingLogger()
-  const store = new PearStore({ file, logger, saveDelayMs: 1, ...extra })
-  cleanups.push(() => store.close().catch(() => undefined))
-  return { store, logger }
-}
+const { setup, open } = storeFiles('orchard-psc-problems-')
 
 function asides(dir: string): string[] {
   return readdirSync(dir).filter((name) => name.startsWith('projects.json.')).sort()
