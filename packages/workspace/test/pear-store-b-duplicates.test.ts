@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { StoreData } from '@orchard/workspace'
-import { cleanupAll, openStore, projectEntry, sampleText, tempProjectsFile } from './harness/pear-store-b-files.js'
+import { cleanupAll, openStore, projectEntry, sampleText, tempProjectsFile } from './harness/store-files.js'
 
 afterEach(cleanupAll)
 

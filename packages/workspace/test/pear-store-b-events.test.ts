@@ -10,7 +10,7 @@ import type { StoreChange } from '@orchard/workspace'
 import { docParts } from '../src/doc-layout.js'
 import { memoryStore, storePair } from './harness/fixtures.js'
 import { oldPearCall } from './harness/old-pear.js'
-import { cleanupAll, openStore, projectEntry, sampleText, tempProjectsFile } from './harness/pear-store-b-files.js'
+import { cleanupAll, openStore, projectEntry, sampleText, tempProjectsFile } from './harness/store-files.js'
 
 afterEach(cleanupAll)
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PearStore } from '@orchard/workspace'
 import { nodeDurableFs, type DurableFs } from '@orchard/workspace/testing'
-import { cleanupAll, openStore, sampleText, tempProjectsFile } from './harness/pear-store-b-files.js'
+import { cleanupAll, openStore, sampleText, tempProjectsFile } from './harness/store-files.js'
 
 afterEach(cleanupAll)
 

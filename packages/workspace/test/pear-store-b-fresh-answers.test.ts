@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ReadOnlyWorkspaceError, type PearStore, type StoreData } from '@orchard/workspace'
-import { cleanupAll, openStore, projectEntry, sampleText, tempProjectsFile } from './harness/pear-store-b-files.js'
+import { cleanupAll, openStore, projectEntry, sampleText, tempProjectsFile } from './harness/store-files.js'
 
 afterEach(cleanupAll)
 
@@ -15,7 +15,7 @@ afterEach(cleanupAll)
 const late = projectEntry('late', {
   name: 'Late',
   roots: [
-    { id: 'late-main', name: 'late', path: '/src/late' },
+    { id: 'late-r1', name: 'late', path: '/src/late' },
     { id: 'late-docs', name: 'docs', path: '/src/late-docs' }
   ],
   channels: ['general', 'ops'],
@@ -75,7 +75,7 @@ describe('FILE-12: each call answers after merging what another process wrote', 
     [
       'removeProjectRoot removes a root of `late`',
       (store) => store.removeProjectRoot('late', 'late-docs'),
-      (store) => expect(lateView(store)?.roots.map((root) => root.id)).toEqual(['late-main'])
+      (store) => expect(lateView(store)?.roots.map((root) => root.id)).toEqual(['late-r1'])
     ],
     [
       'addProjectIntegration adds one to `late` (no "Project not found")',

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupAll, openStore, sampleText, tempProjectsFile } from './harness/pear-store-b-files.js'
+import { cleanupAll, openStore, sampleText, tempProjectsFile } from './harness/store-files.js'
 
 afterEach(cleanupAll)
 

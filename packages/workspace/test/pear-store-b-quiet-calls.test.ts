@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PearStore, StoreData } from '@orchard/workspace'
 import { storePair } from './harness/fixtures.js'
-import { cleanupAll, openStore, projectEntry, sampleText, tempProjectsFile } from './harness/pear-store-b-files.js'
+import { cleanupAll, openStore, projectEntry, sampleText, tempProjectsFile } from './harness/store-files.js'
 
 afterEach(cleanupAll)
 

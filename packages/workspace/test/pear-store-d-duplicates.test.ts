@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PearStore } from '../src/index.js'
 import { recordingLogger, tempDir } from '../src/testing/index.js'
+import { pearEntry } from './harness/store-files.js'
 
 const cleanups: Array<() => void | Promise<void>> = []
 afterEach(async () => {
@@ -16,16 +17,7 @@ afterEach(async () => {
 })
 
 /** A project as Pear writes it (every key, in its loader's order: a save keeps that order, PEAR-15). */
-const project = (id: string, name: string) => ({
-  id,
-  name,
-  relayWorkspaceId: id,
-  rootPath: `/src/${id}`,
-  roots: [{ id: `${id}-root`, name: id, path: `/src/${id}` }],
-  channels: ['general'],
-  channelPeople: {},
-  integrations: []
-})
+const project = (id: string, name: string) => pearEntry(id, name, `/src/${id}`)
 
 describe('duplicates kept by a saveStore', () => {
   it('[PEAR-14] [FILE-14] a saveStore that changes nothing writes nothing, though a duplicate arrived before its own one since its load', async () => {
