@@ -60,9 +60,7 @@ describe('PROVIDER-7: destroy() is final', () => {
   })
 
   it('[PROVIDER-7] destroy() twice, and disconnect() after destroy(), change nothing: one close, one status event', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     const statuses = statusesOf(a)
     const closes: Array<{ code: number; reason: string }> = []
     relay.last.pair.server.onClose((code, reason) => closes.push({ code, reason }))
@@ -148,9 +146,7 @@ describe('PROVIDER-7: destroy() is final', () => {
   })
 
   it('[PROVIDER-7] a request after destroy() is refused at once and sends nothing', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     a.destroy()
     await expect(a.request('member.list')).rejects.toMatchObject({
       name: 'RelayRequestError',

@@ -10,7 +10,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Awareness } from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
-import type { RelayErrorInfo } from '@orchard/client'
 import { ScriptedRelay } from './harness/scripted-relay.js'
 import { scriptedProviders } from './harness/scripted-providers.js'
 
@@ -44,9 +43,7 @@ describe('HELLO and the credential', () => {
   })
 
   it('[SESSION-2] without a label or name the HELLO has neither; a WELCOME without a credential keeps the one given', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     expect(relay.last.hello).not.toHaveProperty('label')
     expect(relay.last.hello).not.toHaveProperty('name')
     expect(a.label).toBe('')
@@ -126,9 +123,7 @@ describe('no echo', () => {
 
 describe('input numbering', () => {
   it('[INPUT-2] sentInputs counts the input and resize frames sent per channel on this connection; a reconnect starts again', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     a.sendFrame({ kind: FrameKind.termInput, channel: 'agent-1', epoch: 1, data: new Uint8Array([1]) })
     a.sendFrame({ kind: FrameKind.termResize, channel: 'agent-1', epoch: 1, cols: 80, rows: 24 })
     a.sendFrame({ kind: FrameKind.termInput, channel: 'agent-2', epoch: 1, data: new Uint8Array([2]) })
@@ -146,11 +141,7 @@ describe('input numbering', () => {
 
 describe('VALID-5 on the client', () => {
   it('[VALID-5] an update the client cannot apply is reported as bad-update naming the channel; the provider stays connected and later updates apply', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
-    const errors: RelayErrorInfo[] = []
-    a.on('error', (error) => errors.push(error))
+    const { relay, a, errors } = await providers.synced()
     const encoder = encoding.createEncoder()
     encoding.writeVarUint(encoder, syncProtocol.messageYjsUpdate)
     encoding.writeVarUint8Array(encoder, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x01]))

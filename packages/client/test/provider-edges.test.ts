@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
-import { RelayProvider, RelayRequestError, type RelayErrorInfo, type Transport, type TransportFactory } from '@orchard/client'
+import { RelayProvider, RelayRequestError, type Transport, type TransportFactory } from '@orchard/client'
 import { deepEmbedUpdate } from '@orchard/protocol/testing'
 import { ScriptedRelay } from './harness/scripted-relay.js'
 import { scriptedProviders } from './harness/scripted-providers.js'
@@ -151,11 +151,7 @@ describe('presence', () => {
 
 describe('errors and requests', () => {
   it('[PROVIDER-2] an ERROR without data is reported without a data key', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
-    const errors: RelayErrorInfo[] = []
-    a.on('error', (error) => errors.push(error))
+    const { relay, errors } = await providers.synced()
     relay.last.send(errorFrame('rate-limited', 'Slow down: too many updates.'))
     await vi.waitFor(() => expect(errors).toHaveLength(1))
     expect(errors[0]).toStrictEqual({ code: 'rate-limited', message: 'Slow down: too many updates.', channel: '' })
@@ -215,9 +211,7 @@ describe('stops and drops in awkward order', () => {
   })
 
   it('[PROVIDER-2] a 44xx close with neither an ERROR nor a reason still says what happened', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     relay.last.close(4403, '')
     await vi.waitFor(() => expect(a.status).toBe('stopped'))
     expect(a.stopReason).toEqual({ code: 4403, reason: '', message: 'The relay closed the connection (code 4403) without saying why.' })
@@ -242,9 +236,7 @@ describe('stops and drops in awkward order', () => {
   })
 
   it('[PROVIDER-3] an edit still queued when the link drops is not counted as sent: persisted at once, and the next step 2 carries it', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     await a.whenPersisted()
     ;(a.docs.workspace as Y.Doc).getMap('m').set('queued', 1)
     expect(a.persisted).toBe(false)
@@ -254,9 +246,7 @@ describe('stops and drops in awkward order', () => {
   })
 
   it('[PROVIDER-1] a repeated WELCOME on the same connection starts the sync over: not synced until the relay\'s step 2 again', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     const synced: string[] = []
     a.on('synced', (channel) => synced.push(channel))
     const seenAtWelcome: boolean[] = []
@@ -272,11 +262,7 @@ describe('stops and drops in awkward order', () => {
 
 describe('VALID-5: updates that cannot be written back', () => {
   it('[VALID-5] an update that applies but could not be saved again (an embed nested 100 000 deep) is refused as bad-update before it touches the doc', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
-    const errors: RelayErrorInfo[] = []
-    a.on('error', (error) => errors.push(error))
+    const { relay, a, errors } = await providers.synced()
     const encoder = encoding.createEncoder()
     syncProtocol.writeUpdate(encoder, deepEmbedUpdate(100_000))
     relay.last.send({ kind: FrameKind.sync, channel: 'workspace', body: encoding.toUint8Array(encoder) })
@@ -339,9 +325,7 @@ describe('waiting', () => {
   })
 
   it('[PROVIDER-6] a burst of edits schedules one flush for its turn, not one per edit', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { a } = await providers.synced()
     await a.whenPersisted()
     const immediates = () => process.getActiveResourcesInfo().filter((type) => type === 'Immediate').length
     const before = immediates()
@@ -353,9 +337,7 @@ describe('waiting', () => {
 
 describe('events', () => {
   it('[SESSION-3] only a role-changed event changes the role: another event that carries a role does not', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     const events: unknown[] = []
     a.on('event', (event) => events.push(event))
     relay.last.send(eventFrame({ type: 'member-joined', role: 'viewer' }))
@@ -366,9 +348,7 @@ describe('events', () => {
 
 describe('what listeners and transports see', () => {
   it('[PROVIDER-3] the persisted event carries no arguments', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { a } = await providers.synced()
     await a.whenPersisted()
     const calls: unknown[][] = []
     a.on('persisted', (...args: unknown[]) => calls.push(args))
@@ -387,9 +367,7 @@ describe('what listeners and transports see', () => {
   })
 
   it('[INPUT-2] only input and resize frames are numbered: resizes alone count, subscriptions never', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { a } = await providers.synced()
     a.sendFrame({ kind: FrameKind.termResize, channel: 'agent-9', epoch: 1, cols: 80, rows: 24 })
     a.sendFrame({ kind: FrameKind.termResize, channel: 'agent-9', epoch: 1, cols: 100, rows: 30 })
     a.sendFrame({ kind: FrameKind.termResize, channel: 'agent-9', epoch: 1, cols: 120, rows: 40 })

@@ -214,11 +214,7 @@ describe('PROVIDER-2: a 44xx close stops it', () => {
   })
 
   it('[PROVIDER-2] without an ERROR frame the close reason is the message; an error from an earlier connection is not reused', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
-    const errors: RelayErrorInfo[] = []
-    a.on('error', (error) => errors.push(error))
+    const { relay, a, errors } = await providers.synced()
     relay.last.send(errorFrame('rate-limited', 'Slow down: too many updates.'))
     await vi.waitFor(() => expect(errors).toMatchObject([{ code: 'rate-limited' }]))
     relay.last.cut()
@@ -230,9 +226,7 @@ describe('PROVIDER-2: a 44xx close stops it', () => {
   })
 
   it('[PROVIDER-2] a close outside 44xx (1011, 1006) is retried, not a stop', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     relay.last.close(1011, 'internal error')
     await vi.waitFor(() => expect(relay.connections).toHaveLength(2))
     await a.whenSynced()
@@ -243,9 +237,7 @@ describe('PROVIDER-2: a 44xx close stops it', () => {
 
 describe('PROVIDER-3: persisted', () => {
   it('[PROVIDER-3] persisted fires (once) and whenPersisted resolves only when the relay has ACKed every update sent, not at the first ACK', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     await a.whenPersisted()
     relay.holdAcks = true
     let events = 0
@@ -277,9 +269,7 @@ describe('PROVIDER-3: persisted', () => {
   })
 
   it('[PROVIDER-3] an ACK on a terminal channel is not a doc\'s: it goes to the frame listeners and counts nothing', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     await a.whenPersisted()
     const frames: Frame[] = []
     a.on('frame', (frame) => frames.push(frame))
@@ -289,9 +279,7 @@ describe('PROVIDER-3: persisted', () => {
   })
 
   it('[PROVIDER-3] whenPersisted() waits across a drop: the reconnect\'s step 2 carries the unsettled edit and its ACK settles it', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     relay.holdAcks = true
     workspace(a).getMap('m').set('k', 'v')
     await relay.until(() => (relay.last.updates.get('workspace') ?? 0) === 2, 'the update')
@@ -382,9 +370,7 @@ describe('PROVIDER-4: RPC both ways', () => {
   })
 
   it('[PROVIDER-4] onRequest serves the relay\'s requests: a result (null for none), the handler\'s code, internal for a plain error, not-found without a handler', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     const conn = relay.last
     expect(await conn.request('echo', { x: 1 })).toMatchObject({ ok: false, code: 'not-found', message: 'This instance does not serve "echo".' })
     a.onRequest(async (method, params) => {
@@ -439,9 +425,7 @@ describe('PROVIDER-5: no ghosts', () => {
 
 describe('PROVIDER-6: one frame per turn', () => {
   it('[PROVIDER-6] a burst of edits in one turn goes out as one merged frame, numbered nextUpdateSeq(), stored and ACKed once', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     await a.whenPersisted()
     const before = updatesSent(relay.last).length
     const seq = a.nextUpdateSeq()
@@ -479,9 +463,7 @@ describe('PROVIDER-6: one frame per turn', () => {
   })
 
   it('[PROVIDER-6] updates queued in a turn that ends offline are not sent on the dead link; they travel in the next step 2', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     const first = relay.last
     const sentBefore = updatesSent(first).length
     workspace(a).getMap('m').set('queued', 1)
@@ -497,9 +479,7 @@ describe('PROVIDER-6: one frame per turn', () => {
 
 describe('frames the provider does not own', () => {
   it('[SESSION-3] a role-changed event updates the provider\'s welcome.role; other events and frames reach their listeners; unreadable bytes are an error event, not a crash', async () => {
-    const relay = new ScriptedRelay()
-    const a = provider(relay)
-    await a.whenSynced()
+    const { relay, a } = await providers.synced()
     expect(a.welcome?.role).toBe('owner')
     const events: OrchardEvent[] = []
     const frames: Frame[] = []
