@@ -14,10 +14,11 @@
  * ("op") and the call followed by `await store.flush()` ("op + flush"), which makes the
  * change durable (lock, merge check, render, temp file, fsync, rename, fsync dir).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import * as Y from 'yjs'
 import {
   createPearStore,
   type PearStore,
@@ -142,9 +143,10 @@ async function benchSize(size: number, seed: number, root: string, warmingUp: bo
   const targets = targetProjects.map((project) => project.id)
   const targetPaths = targetProjects.map((project) => (project.roots.at(-1) as ProjectRoot).path)
 
-  // Pear's file, and Orchard's: the same plain file, opened once by Orchard (a legacy
-  // file is imported whole and rewritten with its replica), then reopened as Pear would
-  // at its next start.
+  // Pear's file, and Orchard's: the same plain file, opened once by Orchard as a session
+  // opens it (into the workspace doc it syncs: the legacy file is imported whole and saved
+  // with its replica; a store opened on its own only reads it, FILE-14), then reopened as
+  // Pear would at its next start.
   mkdirFresh(dir)
   const pearFile = join(dir, 'pear', 'projects.json')
   const oursFile = join(dir, 'orchard', 'projects.json')
@@ -156,8 +158,9 @@ async function benchSize(size: number, seed: number, root: string, warmingUp: bo
   const newId = (): string => oursIds.uuid()
   const pear = createPearWayStore(pearFile, () => pearIds.uuid())
   const t0 = performance.now()
-  const migrating = createPearStore({ file: oursFile, saveDelayMs: SAVE_DELAY_MS, logger, newId })
+  const migrating = createPearStore({ file: oursFile, saveDelayMs: SAVE_DELAY_MS, logger, newId, doc: new Y.Doc({ guid: `bench-${seed}` }) })
   await migrating.flush()
+  if (!readFileSync(oursFile, 'utf8').includes('"orchard"')) throw new Error('bench: opening the Pear file did not write Orchard\'s replica into it')
   const migrateMs = performance.now() - t0
   await migrating.close()
   const oursBytesFresh = statSync(oursFile).size
